@@ -1,0 +1,140 @@
+"""The `pulseshop` command: every way to run PulseShop from a terminal or a unit file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from pulseshop.adapters.postgres import PostgresDatabase, current_revision, head_revision
+from pulseshop.adapters.postgres.migrations import pending_revisions
+from pulseshop.shell import runtime
+from pulseshop.shell.config import Settings, port_from
+from pulseshop.shell.errors import ShellError
+from pulseshop.shell.server import bind_socket, serve_on
+from pulseshop.shell.signals import ServiceStoppedError, StopSignals
+from pulseshop.shell.web import create_app
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pulseshop.adapters.postgres import PostgresUrl
+
+
+def _settings() -> Settings:
+    return Settings.from_environ(os.environ)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pulseshop", prog_name="pulseshop")
+def cli() -> None:
+    """PulseShop: a real-time orders service and its pricing library.
+
+    Every command reads the database from DATABASE_URL; without it, commands use the
+    embedded PostgreSQL kept in ./var/postgres (PULSESHOP_DATA_DIR).
+    """
+
+
+@cli.command()
+@click.option("--host", help="Interface to listen on. [default: $HOST or 127.0.0.1]")
+@click.option("--port", help="TCP port to listen on. [default: $PORT or 8000]")
+@click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Migrate the database before serving. [default: only the embedded database]",
+)
+def serve(host: str | None, port: str | None, *, migrate: bool | None) -> None:
+    """Serve the web application and API until Ctrl-C or SIGTERM."""
+    settings = _settings()
+    listen_host = host or settings.host
+    listen_port = port_from("--port", port or "") or settings.port
+    signals = StopSignals()
+    with signals.installed(), bind_socket(listen_host, listen_port) as sock:
+        embedded = settings.database_url is None
+        with runtime.database_url(settings, signals) as url:
+            if migrate or (migrate is None and embedded):
+                _migrate_and_report(url)
+            else:
+                runtime.check_reachable(url)
+            serve_on(create_app(PostgresDatabase(url)), sock, settings.log_level)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the revision this release expects."""
+    signals = StopSignals()
+    with signals.installed(), runtime.database_url(_settings(), signals) as url:
+        _migrate_and_report(url)
+
+
+def _migrate_and_report(url: PostgresUrl) -> None:
+    before, after = runtime.migrate(url)
+    if before == after:
+        click.echo(f"database {url.redacted} is up to date at revision {after}", err=True)
+    else:
+        click.echo(f"migrated {url.redacted} from {before or 'empty'} to {after}", err=True)
+
+
+@cli.group()
+def db() -> None:
+    """Inspect the database."""
+
+
+@db.command()
+def status() -> None:
+    """Show the database, its revision and any pending migrations; exit 1 if any."""
+    signals = StopSignals()
+    with signals.installed(), runtime.database_url(_settings(), signals) as url:
+        runtime.check_reachable(url)
+        version, revision = asyncio.run(_server_version_and_revision(url))
+    head = head_revision()
+    pending = pending_revisions(revision)
+    click.echo(f"database:  {url.redacted}")
+    click.echo(f"server:    PostgreSQL {version}")
+    click.echo(f"revision:  {revision or 'none (empty database)'}")
+    click.echo(f"head:      {head}")
+    if pending:
+        click.echo(f"pending:   {', '.join(pending)} (run `pulseshop migrate`)")
+        raise click.exceptions.Exit(1)
+    click.echo("status:    up to date")
+
+
+async def _server_version_and_revision(url: PostgresUrl) -> tuple[str, str | None]:
+    database = PostgresDatabase(url, min_size=1, max_size=1)
+    await database.connect()
+    try:
+        version = await database.fetch_value("SHOW server_version")
+        return str(version), await current_revision(database)
+    finally:
+        await database.disconnect()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; every failure ends in one line on stderr and an exit code."""
+    try:
+        # Outside standalone mode click returns a command's exit code instead of exiting.
+        exit_code = cli.main(args=argv, prog_name="pulseshop", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as shown:
+        click.echo(shown.format_message())
+    except click.ClickException as error:
+        message = " ".join(error.format_message().split())
+        if isinstance(error, click.UsageError):
+            message = message.rstrip(".") + "; see `pulseshop --help`"
+        return _fail(message, error.exit_code)
+    except click.Abort:
+        return _fail("aborted", 1)
+    except ShellError as error:
+        return _fail(str(error), error.exit_code)
+    except ServiceStoppedError:
+        pass  # a clean stop on SIGINT or SIGTERM
+    else:
+        return exit_code if isinstance(exit_code, int) else 0
+    return 0
+
+
+def _fail(message: str, exit_code: int) -> int:
+    sys.stderr.write(f"pulseshop: error: {message}\n")
+    return exit_code

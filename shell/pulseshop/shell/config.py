@@ -1,0 +1,82 @@
+"""The service's configuration, read once from the environment.
+
+Every variable is listed in the README's configuration table; a bad value is a
+`ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, final
+
+import attrs
+from returns.pipeline import is_successful
+
+from pulseshop.adapters.postgres import PostgresUrl, parse_postgres_url
+from pulseshop.shell.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+@final
+@attrs.frozen
+class Settings:
+    """What `pulseshop` commands need to know about their surroundings."""
+
+    database_url: PostgresUrl | None
+    host: str
+    port: int
+    data_dir: Path
+    log_level: str
+
+    @property
+    def embedded_data_dir(self) -> Path:
+        """Where the embedded PostgreSQL keeps its files."""
+        return self.data_dir / "postgres"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Read and check every variable; raise `ConfigError` naming the first bad one."""
+        return cls(
+            database_url=database_url_from(environ.get("DATABASE_URL", "")),
+            host=environ.get("HOST", "").strip() or DEFAULT_HOST,
+            port=port_from("PORT", environ.get("PORT", "")) or DEFAULT_PORT,
+            data_dir=Path(environ.get("PULSESHOP_DATA_DIR", "").strip() or "var"),
+            log_level=log_level_from(environ.get("LOG_LEVEL", "")),
+        )
+
+
+def database_url_from(text: str) -> PostgresUrl | None:
+    """The checked URL, or None (embedded default) when the variable is unset or empty."""
+    if not text.strip():
+        return None
+    url = parse_postgres_url(text)
+    if not is_successful(url):
+        raise ConfigError(f"DATABASE_URL {url.failure()}")
+    return url.unwrap()
+
+
+def port_from(name: str, text: str) -> int | None:
+    """A TCP port number from text, None when empty; ``name`` says where it came from."""
+    if not text.strip():
+        return None
+    try:
+        port = int(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {port}")
+    return port
+
+
+def log_level_from(text: str) -> str:
+    """A uvicorn log level name (default ``info``)."""
+    level = text.strip().lower() or "info"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return level
