@@ -1,0 +1,164 @@
+"""Tax on taxable items (lines, shipping), rounded per line or per order, exactly.
+
+Amounts are whole minor units in the price basis: net when prices exclude tax, gross
+when they include it. The unrounded tax of an item is ``amount * rate`` (exclusive)
+or ``amount * rate / (1 + total rate)`` (inclusive).
+
+- Rounding per **line**: each item's total tax is rounded once, then split over its
+  taxes in proportion to their unrounded amounts.
+- Rounding per **order**: the unrounded amounts of each tax (name and rate) are summed
+  over the order and rounded once, then split back over the items in proportion.
+
+Either way every part is whole minor units and the parts sum to the rounded totals.
+With tax in prices an item's tax never exceeds its amount, so its net is never negative.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING, final
+
+import attrs
+
+from pulseshop.core.money import RoundingLevel, RoundingPolicy, allocate_units
+from pulseshop.core.pricing.tax import Tax, effective_rates
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+TaxKey = tuple[str, Decimal]
+"""A tax as the breakdown groups it: its name and rate."""
+
+_WEIGHT_PLACES = 12
+
+
+@final
+@attrs.frozen
+class TaxableItem:
+    """An amount (minor units, price basis, after discounts) and the taxes on it."""
+
+    amount: int
+    taxes: tuple[Tax, ...]
+
+
+@final
+@attrs.frozen
+class ItemTax:
+    """An item's net, tax and gross, and the amount of each of its taxes."""
+
+    net: int
+    tax: int
+    gross: int
+    taxes: tuple[tuple[Tax, int], ...]
+
+
+@final
+@attrs.frozen
+class Taxation:
+    """Every item's tax; ``exempted`` is the tax an exempt customer did not pay."""
+
+    items: tuple[ItemTax, ...]
+    exempted: int
+
+
+def tax_items(
+    items: Sequence[TaxableItem],
+    *,
+    prices_include_tax: bool,
+    exempt: bool,
+    rounding: RoundingPolicy,
+) -> Taxation:
+    """Compute and round the tax of each item; an exempt customer pays none of it."""
+    unrounded = [_unrounded(item, prices_include_tax=prices_include_tax) for item in items]
+    if rounding.level is RoundingLevel.LINE:
+        amounts = [_round_item(shares, rounding) for shares in unrounded]
+    else:
+        caps = [item.amount for item in items] if prices_include_tax else None
+        amounts = _round_order(items, unrounded, rounding, caps)
+    results = []
+    for item, taxes in zip(items, amounts, strict=True):
+        tax = sum(taxes)
+        if exempt:
+            net = item.amount - tax if prices_include_tax else item.amount
+            results.append(ItemTax(net=net, tax=0, gross=net, taxes=()))
+        elif prices_include_tax:
+            pairs = tuple(zip(item.taxes, taxes, strict=True))
+            results.append(ItemTax(net=item.amount - tax, tax=tax, gross=item.amount, taxes=pairs))
+        else:
+            pairs = tuple(zip(item.taxes, taxes, strict=True))
+            results.append(ItemTax(net=item.amount, tax=tax, gross=item.amount + tax, taxes=pairs))
+    exempted = sum(sum(taxes) for taxes in amounts) if exempt else 0
+    return Taxation(items=tuple(results), exempted=exempted)
+
+
+def _unrounded(item: TaxableItem, *, prices_include_tax: bool) -> list[Decimal]:
+    rates = effective_rates(item.taxes)
+    amount = Decimal(item.amount)
+    if prices_include_tax:
+        amount /= 1 + sum(rates)
+    return [amount * rate for rate in rates]
+
+
+def _to_int(value: Decimal, rounding: RoundingPolicy) -> int:
+    return int(value.quantize(Decimal(1), rounding=rounding.mode.decimal_rounding))
+
+
+def _weights(shares: Sequence[Decimal]) -> list[int]:
+    """Integer weights in the proportions of ``shares`` (any positive share weighs at least 1)."""
+    return [
+        max(1, int(share.scaleb(_WEIGHT_PLACES).to_integral_value(rounding=ROUND_FLOOR)))
+        if share > 0
+        else 0
+        for share in shares
+    ]
+
+
+def _round_item(shares: list[Decimal], rounding: RoundingPolicy) -> list[int]:
+    if not shares:
+        return []
+    return allocate_units(_to_int(sum(shares, Decimal(0)), rounding), _weights(shares))
+
+
+def _round_order(
+    items: Sequence[TaxableItem],
+    unrounded: Sequence[list[Decimal]],
+    rounding: RoundingPolicy,
+    caps: list[int] | None,
+) -> list[list[int]]:
+    """Round each tax's order total, then split it back over the items that owe it."""
+    amounts = [[0] * len(item.taxes) for item in items]
+    members: dict[TaxKey, list[tuple[int, int]]] = {}
+    for index, item in enumerate(items):
+        for position, tax in enumerate(item.taxes):
+            members.setdefault((tax.name, tax.rate), []).append((index, position))
+    for key in sorted(members):
+        owed = members[key]
+        shares = [unrounded[index][position] for index, position in owed]
+        total = _to_int(sum(shares, Decimal(0)), rounding)
+        if caps is None:
+            parts = allocate_units(total, _weights(shares))
+        else:
+            room = [caps[index] for index, _ in owed]
+            parts = _allocate_within(min(total, sum(room)), _weights(shares), room)
+            for (index, _), part in zip(owed, parts, strict=True):
+                caps[index] -= part
+        for (index, position), part in zip(owed, parts, strict=True):
+            amounts[index][position] = part
+    return amounts
+
+
+def _allocate_within(total: int, weights: list[int], room: list[int]) -> list[int]:
+    """Largest remainder, then any part over its room gives the excess to parts with room.
+
+    ``total`` is at most ``sum(room)``, so everything finds a place.
+    """
+    parts = allocate_units(total, weights)
+    excess = sum(max(0, part - limit) for part, limit in zip(parts, room, strict=True))
+    parts = [min(part, limit) for part, limit in zip(parts, room, strict=True)]
+    for index in sorted(range(len(parts)), key=lambda i: (-weights[i], i)):
+        if excess == 0:
+            break
+        moved = min(excess, room[index] - parts[index])
+        parts[index] += moved
+        excess -= moved
+    return parts
