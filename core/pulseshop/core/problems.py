@@ -33,6 +33,7 @@ class ProblemCode(enum.Enum):
     DUPLICATE = "duplicate"
     TOO_MANY = "too_many"
     INVALID_WINDOW = "invalid_window"
+    NOT_FOUND = "not_found"
 
 
 @final

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
+from returns.pipeline import is_successful
 
 from pulseshop.adapters.postgres import PostgresDatabase, current_revision, head_revision
 from pulseshop.adapters.postgres.migrations import pending_revisions
+from pulseshop.core.pricing.codec import price_json
 from pulseshop.shell import runtime
 from pulseshop.shell.config import Settings, port_from
 from pulseshop.shell.errors import ShellError
+from pulseshop.shell.pricing import invalid_request, read_json
 from pulseshop.shell.server import bind_socket, serve_on
 from pulseshop.shell.signals import ServiceStoppedError, StopSignals
 from pulseshop.shell.web import create_app
@@ -100,6 +104,39 @@ def status() -> None:
         click.echo(f"pending:   {', '.join(pending)} (run `pulseshop migrate`)")
         raise click.exceptions.Exit(1)
     click.echo("status:    up to date")
+
+
+@cli.command()
+@click.argument("request_file", metavar="FILE", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--indent",
+    type=click.IntRange(0, 8),
+    default=2,
+    show_default=True,
+    help="JSON indent; 0 for one line.",
+)
+def price(request_file: TextIO, indent: int) -> None:
+    """Price the quote request in FILE (`-` for stdin) and print the quote as JSON.
+
+    An invalid request exits with status 2 and lists every problem with its JSON path.
+    """
+    source = "stdin" if request_file.name == "<stdin>" else request_file.name
+    priced = price_json(read_json(request_file, source))
+    if not is_successful(priced):
+        raise invalid_request(source, priced.failure())
+    click.echo(json.dumps(priced.unwrap(), indent=indent or None, ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("request_files", metavar="[FILE]...", nargs=-1, type=click.Path(dir_okay=False))
+def repl(request_files: tuple[str, ...]) -> None:
+    """Open a Python session for pricing what-ifs, with the pricing API loaded.
+
+    Each FILE is loaded as a quote request into `requests` (the first also as `request`).
+    """
+    from pulseshop.shell import repl as session  # noqa: PLC0415 - only this command needs it
+
+    session.interact(request_files)
 
 
 async def _server_version_and_revision(url: PostgresUrl) -> tuple[str, str | None]:
