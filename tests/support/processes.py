@@ -47,12 +47,13 @@ def environment(**overrides: str | None) -> dict[str, str]:
 
 
 def run_pulseshop(
-    *args: str, env: Mapping[str, str], timeout: float = 120
+    *args: str, env: Mapping[str, str], timeout: float = 120, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``pulseshop ARGS`` to completion, capturing its output as text."""
+    """Run ``pulseshop ARGS`` to completion with ``stdin``, capturing its output as text."""
     return subprocess.run(
         [str(PULSESHOP), *args],
         env=dict(env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 from returns.pipeline import is_successful
@@ -107,7 +107,7 @@ def status() -> None:
 
 
 @cli.command()
-@click.argument("request_file", metavar="FILE", type=click.File("r", encoding="utf-8"))
+@click.argument("request_file", metavar="FILE", type=click.File("rb"))
 @click.option(
     "--indent",
     type=click.IntRange(0, 8),
@@ -115,12 +115,12 @@ def status() -> None:
     show_default=True,
     help="JSON indent; 0 for one line.",
 )
-def price(request_file: TextIO, indent: int) -> None:
+def price(request_file: BinaryIO, indent: int) -> None:
     """Price the quote request in FILE (`-` for stdin) and print the quote as JSON.
 
     An invalid request exits with status 2 and lists every problem with its JSON path.
     """
-    source = "stdin" if request_file.name == "<stdin>" else request_file.name
+    source = "stdin" if request_file.name in {"-", "<stdin>"} else request_file.name
     priced = price_json(read_json(request_file, source))
     if not is_successful(priced):
         raise invalid_request(source, priced.failure())

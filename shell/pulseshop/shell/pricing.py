@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from returns.pipeline import is_successful
 
@@ -48,13 +48,15 @@ def parse_json(source: str, text: str) -> object:
         raise InvalidInputError(f"{source} is not valid JSON: nested too deeply") from None
 
 
-def read_json(stream: TextIO, source: str) -> object:
-    """Read and parse a JSON document from an open text stream."""
+def read_json(stream: BinaryIO, source: str) -> object:
+    """Read a UTF-8 JSON document from an open binary stream and parse it."""
+    data = stream.read()
     try:
-        text = stream.read()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
         raise InvalidInputError(
-            f"{source} is not UTF-8 text: byte {error.start} cannot be decoded"
+            f"{source} is not UTF-8 text: line {line}, byte {error.start} cannot be decoded"
         ) from None
     return parse_json(source, text)
 
@@ -63,7 +65,7 @@ def load_request(path: str | Path) -> QuoteRequest:
     """The quote request in the JSON file at ``path``; errors list every problem."""
     file = Path(path)
     try:
-        with file.open(encoding="utf-8") as stream:
+        with file.open("rb") as stream:
             data = read_json(stream, str(file))
     except OSError as error:
         raise InvalidInputError(f"cannot read {file}: {error.strerror}") from None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar, assert_never
 
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
@@ -70,7 +70,7 @@ from pulseshop.core.problems import Problem, ProblemCode, Problems, at
 
 if TYPE_CHECKING:
     import enum
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from pulseshop.core.pricing.result import Quote
     from pulseshop.core.pricing.rules import Action, Condition
@@ -82,6 +82,7 @@ _E = TypeVar("_E", bound="enum.Enum")
 _DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MAX_DECIMAL_DIGITS: Final = 40
 _PLACEHOLDER_CURRENCY: Final = Currency("XXX", 2)
+_TAX_PATH: Final = re.compile(r"taxes\[([0-9]+)\]")
 
 
 def price_json(data: object) -> Result[dict[str, object], Problems]:
@@ -123,14 +124,13 @@ class _Decoder:
                 self.fail(at(path, str(name)), ProblemCode.UNKNOWN_FIELD, "is not a known field")
         return {str(name): item for name, item in value.items() if name in known}
 
-    def list_of(
-        self, path: str, value: object, read: Callable[[str, object], _T | None]
-    ) -> list[_T]:
+    def list_of(self, path: str, value: object, read: Callable[[str, object], _T]) -> list[_T]:
+        """A JSON list, read item by item. A bad item is read as a stand-in, never dropped,
+        so each item keeps its index and `validate` names the same paths as the input."""
         if not isinstance(value, list):
             self.fail(path, ProblemCode.WRONG_TYPE, "must be a list")
             return []
-        items = [read(at(path, index), item) for index, item in enumerate(value)]
-        return [item for item in items if item is not None]
+        return [read(at(path, index), item) for index, item in enumerate(value)]
 
     def text(self, path: str, value: object, default: str = "") -> str:
         if not isinstance(value, str):
@@ -209,7 +209,9 @@ def decode_request(data: object) -> Result[QuoteRequest, Problems]:
     )  # fmt: skip
     if fields is None:
         return Failure(tuple(decoder.problems))
-    currency = _currency(decoder, fields.get("currency"))
+    currency = (
+        _currency(decoder, fields["currency"]) if "currency" in fields else _PLACEHOLDER_CURRENCY
+    )
     request = QuoteRequest(
         currency=currency,
         lines=tuple(
@@ -242,9 +244,11 @@ def decode_request(data: object) -> Result[QuoteRequest, Problems]:
         # Without a currency nothing can be checked against it: report the shape alone.
         return Failure(shape)
     reported = {problem.path for problem in shape}
+    rates = fields.get("tax_rates", {})
+    rate_categories = [str(category) for category in rates] if isinstance(rates, dict) else []
     semantic = tuple(
         problem
-        for problem in validate(request)
+        for problem in (_at_json_path(found, rate_categories) for found in validate(request))
         if not any(_within(problem.path, path) for path in reported)
     )
     problems = shape + semantic
@@ -255,9 +259,20 @@ def _within(path: str, ancestor: str) -> bool:
     return path == ancestor or path.startswith((ancestor + ".", ancestor + "["))
 
 
+def _at_json_path(problem: Problem, rate_categories: Sequence[str]) -> Problem:
+    """The problem at its JSON path: the policy's ``taxes`` are ``tax_rates``, then ``taxes``."""
+    found = _TAX_PATH.match(problem.path)
+    if found is None:
+        return problem
+    index = int(found.group(1))
+    if index < len(rate_categories):
+        path = at("tax_rates", rate_categories[index])
+    else:
+        path = at("taxes", index - len(rate_categories)) + problem.path[found.end() :]
+    return Problem(path, problem.code, problem.message)
+
+
 def _currency(decoder: _Decoder, value: object) -> Currency:
-    if value is None:
-        return _PLACEHOLDER_CURRENCY
     code = decoder.text("currency", value, default="XXX")
     found = currency_of(code)
     if not is_successful(found):
@@ -271,7 +286,7 @@ def _money(decoder: _Decoder, path: str, value: object, currency: Currency) -> M
     return Money(decoder.decimal(path, value), currency)
 
 
-def _line(decoder: _Decoder, path: str, value: object, currency: Currency) -> Line | None:
+def _line(decoder: _Decoder, path: str, value: object, currency: Currency) -> Line:
     fields = decoder.fields(
         path,
         value,
@@ -279,7 +294,7 @@ def _line(decoder: _Decoder, path: str, value: object, currency: Currency) -> Li
         optional=("category", "currency"),
     )
     if fields is None:
-        return None
+        fields = {}  # not an object (reported): an empty one stands in
     line_currency = currency
     if "currency" in fields:
         line_currency = _currency_at(decoder, at(path, "currency"), fields["currency"], currency)
@@ -335,7 +350,7 @@ def _tax_policy(decoder: _Decoder, fields: Mapping[str, object]) -> TaxPolicy:
     )
 
 
-def _tax(decoder: _Decoder, path: str, value: object) -> Tax | None:
+def _tax(decoder: _Decoder, path: str, value: object) -> Tax:
     fields = decoder.fields(
         path,
         value,
@@ -343,7 +358,7 @@ def _tax(decoder: _Decoder, path: str, value: object) -> Tax | None:
         optional=("country", "region", "compound", "sequence"),
     )
     if fields is None:
-        return None
+        fields = {}  # not an object (reported): an empty one stands in
     return Tax(
         name=decoder.text(at(path, "name"), fields.get("name", "tax")),
         category=decoder.text(at(path, "category"), fields.get("category", "")),
@@ -365,7 +380,7 @@ def _shipping_tax(decoder: _Decoder, value: object) -> ShippingTax:
         "shipping_tax.mode", fields.get("mode", "none"), ShippingTaxMode, ShippingTaxMode.NONE
     )
     category = decoder.optional_text("shipping_tax.category", fields.get("category"))
-    if mode is ShippingTaxMode.CATEGORY and category is None and "category" not in fields:
+    if mode is ShippingTaxMode.CATEGORY and category is None:
         decoder.fail(
             "shipping_tax.category", ProblemCode.REQUIRED, "is required with mode category"
         )
@@ -436,7 +451,7 @@ def _selector(decoder: _Decoder, path: str, fields: Mapping[str, object]) -> Lin
     )
 
 
-def _rule(decoder: _Decoder, path: str, value: object, currency: Currency) -> PriceRule | None:
+def _rule(decoder: _Decoder, path: str, value: object, currency: Currency) -> PriceRule:
     fields = decoder.fields(
         path,
         value,
@@ -447,13 +462,17 @@ def _rule(decoder: _Decoder, path: str, value: object, currency: Currency) -> Pr
         ),
     )  # fmt: skip
     if fields is None:
-        return None
+        fields = {}  # not an object (reported): an empty one stands in
     combines = decoder.list_of(
         at(path, "combines_with"),
         fields.get("combines_with", []),
         lambda p, v: decoder.choice(p, v, DiscountClass, DiscountClass.PRODUCT),
     )
-    action = _action(decoder, at(path, "action"), fields.get("action"), currency)
+    action = (
+        _action(decoder, at(path, "action"), fields["action"], currency)
+        if "action" in fields
+        else None
+    )
     return PriceRule(
         id=decoder.text(at(path, "id"), fields["id"]) if "id" in fields else "?",
         action=action if action is not None else FreeShipping(),
@@ -487,18 +506,13 @@ def _optional_int(decoder: _Decoder, path: str, value: object) -> int | None:
 _SELECTOR_FIELDS = ("skus", "categories")
 
 
-def _condition(decoder: _Decoder, path: str, value: object, currency: Currency) -> Condition | None:
+def _condition(decoder: _Decoder, path: str, value: object, currency: Currency) -> Condition:
     kind = _kind(decoder, path, value, _CONDITION_FIELDS)
     if kind is None:
-        return None
-    fields = decoder.fields(
-        path,
-        value,
-        required=("type", *_CONDITION_FIELDS[kind][0]),
-        optional=_CONDITION_FIELDS[kind][1],
-    )
-    if fields is None:  # pragma: no cover - _kind saw an object
-        return None
+        return HasItems(LineSelector())  # a stand-in that holds no further problems
+    required, optional = _CONDITION_FIELDS[kind]
+    # `_kind` saw an object, so there are fields.
+    fields = decoder.fields(path, value, required=("type", *required), optional=optional) or {}
     match kind:
         case "min_subtotal":
             return MinSubtotal(
@@ -557,7 +571,8 @@ def _kind(
         decoder.fail(path, ProblemCode.WRONG_TYPE, "must be an object")
         return None
     kind = value.get("type")
-    if kind not in kinds:
+    # Only a string can name a kind; a list or object here is not even hashable.
+    if not isinstance(kind, str) or kind not in kinds:
         names = ", ".join(kinds)
         decoder.fail(at(path, "type"), ProblemCode.INVALID_CHOICE, f"must be one of {names}")
         return None
@@ -565,15 +580,12 @@ def _kind(
 
 
 def _action(decoder: _Decoder, path: str, value: object, currency: Currency) -> Action | None:
-    if value is None:
-        return None
     kind = _kind(decoder, path, value, _ACTION_FIELDS)
     if kind is None:
         return None
     required, optional = _ACTION_FIELDS[kind]
-    fields = decoder.fields(path, value, required=("type", *required), optional=optional)
-    if fields is None:  # pragma: no cover - _kind saw an object
-        return None
+    # `_kind` saw an object, so there are fields.
+    fields = decoder.fields(path, value, required=("type", *required), optional=optional) or {}
     selector = _selector(decoder, path, fields)
     percent = decoder.decimal(at(path, "percent"), fields.get("percent", "100"))
     match kind:
@@ -611,12 +623,13 @@ def _action(decoder: _Decoder, path: str, value: object, currency: Currency) -> 
             return FreeShipping()
 
 
-def _tier(decoder: _Decoder, path: str, value: object, currency: Currency) -> Tier | None:
+def _tier(decoder: _Decoder, path: str, value: object, currency: Currency) -> Tier:
     fields = decoder.fields(path, value, required=("min_quantity", "unit_price"), optional=())
     if fields is None:
-        return None
+        fields = {}  # not an object (reported): an empty one stands in
+    # A stand-in min_quantity of 0 is reported with its tier and leaves the order check alone.
     return Tier(
-        decoder.integer(at(path, "min_quantity"), fields.get("min_quantity", 1), default=1),
+        decoder.integer(at(path, "min_quantity"), fields.get("min_quantity", 0)),
         _money(decoder, at(path, "unit_price"), fields.get("unit_price", "0"), currency),
     )
 
@@ -779,6 +792,8 @@ def _encode_condition(condition: Condition) -> dict[str, object]:
                 "starts_at": starts_at.isoformat() if starts_at is not None else None,
                 "ends_at": ends_at.isoformat() if ends_at is not None else None,
             }
+        case _:
+            assert_never(condition)
 
 
 def _encode_action(action: Action) -> dict[str, object]:
@@ -827,6 +842,8 @@ def _encode_action(action: Action) -> dict[str, object]:
             return {"type": "amount_off_order", "amount": _decimal(amount.amount)}
         case FreeShipping():
             return {"type": "free_shipping"}
+        case _:
+            assert_never(action)
 
 
 def _encode_rule(rule: PriceRule) -> dict[str, object]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from itertools import groupby
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, assert_never, final
 
 import attrs
 
@@ -157,8 +157,10 @@ def apply_rules(cart: Cart, rules: Sequence[PriceRule], entered: Sequence[str]) 
         if rule.id not in granted:
             message = f"earlier discounts left nothing for rule {rule.id} to take off"
             verdicts[rule.id] = _Verdict(RejectionReason.NO_EFFECT, message)
-    line_totals = tuple(
-        sum(grant.lines[index] for grant in grants) for index in range(len(cart.lines))
+    line_totals = (
+        tuple(map(sum, zip(*(grant.lines for grant in grants), strict=True)))
+        if grants
+        else (0,) * len(cart.lines)
     )
     return Discounts(
         lines=line_totals,
@@ -224,13 +226,20 @@ def _check(condition: Condition, cart: Cart) -> tuple[bool, str]:
             return False, f"only for customer group {', '.join(sorted(groups))}"
         case CouponCode(code):
             return True, f"coupon {normalise_code(code)}"
-        case DateWindow(starts_at, ends_at):
-            if starts_at is not None and cart.at < starts_at:
-                return False, f"starts at {starts_at.isoformat()}"
-            if ends_at is not None and cart.at >= ends_at:
-                return False, f"ended at {ends_at.isoformat()}"
-            until = f"until {ends_at.isoformat()}" if ends_at is not None else "with no end"
-            return True, f"valid {until}"
+        case DateWindow():
+            return _check_window(condition, cart.at)
+        case _:
+            assert_never(condition)
+
+
+def _check_window(window: DateWindow, now: datetime) -> tuple[bool, str]:
+    starts_at, ends_at = window.starts_at, window.ends_at
+    if starts_at is not None and now < starts_at:
+        return False, f"starts at {starts_at.isoformat()}"
+    if ends_at is not None and now >= ends_at:
+        return False, f"ended at {ends_at.isoformat()}"
+    until = f"until {ends_at.isoformat()}" if ends_at is not None else "with no end"
+    return True, f"valid {until}"
 
 
 def _selected(cart: Cart, selector: LineSelector) -> list[CartLine]:
@@ -261,6 +270,8 @@ def describe_action(action: Action) -> str:
             return f"{amount} off the order"
         case FreeShipping():
             return "free shipping"
+        case _:
+            assert_never(action)
 
 
 def _no_effect(action: Action) -> str:
@@ -278,6 +289,8 @@ def _no_effect(action: Action) -> str:
             | TieredUnitPrice(selector=selector)
         ):
             return f"no item in the cart gets a lower price ({selector.describe()})"
+        case _:
+            assert_never(action)
 
 
 # ---------------------------------------------------------------- selecting
@@ -330,13 +343,18 @@ def _apply(
                 for rule in rules
             ]
             given_lines = [list(lines) for lines, _ in asked]
-            for index, left in enumerate(remaining):
-                demands = [lines[index] for lines in given_lines]
-                if sum(demands) > left:
-                    for lines, share in zip(
-                        given_lines, allocate_units(left, demands), strict=True
-                    ):
-                        lines[index] = share
+            if len(given_lines) == 1:
+                # Alone in its stage, a rule's share of what a line has left is all of it.
+                (alone,) = given_lines
+                given_lines = [[min(off, left) for off, left in zip(alone, remaining, strict=True)]]
+            else:
+                for index, left in enumerate(remaining):
+                    demands = [lines[index] for lines in given_lines]
+                    if sum(demands) > left:
+                        for lines, share in zip(
+                            given_lines, allocate_units(left, demands), strict=True
+                        ):
+                            lines[index] = share
             shipping_demands = [shipping for _, shipping in asked]
             shipping_given = (
                 allocate_units(shipping_left, shipping_demands)
@@ -409,6 +427,8 @@ def _requested(
             return allocate_units(total, remaining), 0
         case FreeShipping():
             return [0] * len(lines), shipping_left
+        case _:
+            assert_never(action)
 
 
 def _tier_discount(tiers: Sequence[Tier], left: int, quantity: int) -> int:

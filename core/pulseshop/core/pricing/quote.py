@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from returns.result import Failure, Result, Success
 
@@ -99,7 +99,11 @@ def _price(request: QuoteRequest) -> Quote:
     )
     discounts = apply_rules(cart, request.rules, request.coupons)
     amounts = [line.listed - off for line, off in zip(cart_lines, discounts.lines, strict=True)]
-    line_taxes = [policy.applicable(line.tax_category, request.destination) for line in by_sku]
+    by_category = {
+        category: policy.applicable(category, request.destination)
+        for category in {line.tax_category for line in by_sku}
+    }
+    line_taxes = [by_category[line.tax_category] for line in by_sku]
     shipping_amount = shipping_listed - discounts.shipping
     shipping_items = _shipping_items(request, shipping_amount, amounts, line_taxes)
     items = [TaxableItem(amount, taxes) for amount, taxes in zip(amounts, line_taxes, strict=True)]
@@ -120,7 +124,8 @@ def _price(request: QuoteRequest) -> Quote:
     }
     quote_lines = tuple(priced[line.sku] for line in request.lines)
     shipping = _shipping_quote(shipping_listed, discounts.shipping, shipping_results, money)
-    tax_total = sum((line.tax for line in quote_lines), shipping.tax)
+    # The totals are sums of every line's and shipping's amounts, taken before they become Money.
+    tax_total = money(sum(result.tax for result in taxation.items))
     exemption = request.customer.tax_exemption
     return Quote(
         currency=request.currency,
@@ -132,7 +137,7 @@ def _price(request: QuoteRequest) -> Quote:
         discount_total=money(sum(discounts.lines)),
         shipping_total=money(shipping_amount),
         tax_total=tax_total,
-        total=sum((line.gross for line in quote_lines), shipping.gross),
+        total=money(sum(result.gross for result in taxation.items)),
         applied_rules=_applied_rules(discounts, cart_lines, money),
         rejected_coupons=discounts.rejected,
         tax_breakdown=_breakdown(taxation.items, money),
@@ -159,6 +164,8 @@ def _shipping_items(
         case ShippingTaxMode.WEIGHTED:
             parts = allocate_units(amount, line_amounts)
             return [TaxableItem(part, taxes) for part, taxes in zip(parts, line_taxes, strict=True)]
+        case _:
+            assert_never(policy.shipping.mode)
 
 
 def _line_taxes(result: ItemTax, money: Callable[[int], Money]) -> tuple[LineTax, ...]:

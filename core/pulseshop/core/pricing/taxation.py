@@ -116,6 +116,9 @@ def _weights(shares: Sequence[Decimal]) -> list[int]:
 def _round_item(shares: list[Decimal], rounding: RoundingPolicy) -> list[int]:
     if not shares:
         return []
+    if len(shares) == 1:
+        # One tax takes the whole rounded amount: the split below would give it all anyway.
+        return [_to_int(shares[0], rounding)]
     return allocate_units(_to_int(sum(shares, Decimal(0)), rounding), _weights(shares))
 
 

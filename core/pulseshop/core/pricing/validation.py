@@ -7,7 +7,7 @@ The checks on single values are functions of their own; the JSON decoder uses th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from returns.pipeline import is_successful
 
@@ -105,7 +105,7 @@ def amount_problems(path: str, amount: Decimal, currency: Currency) -> list[Prob
 
 def rate_problems(path: str, rate: Decimal) -> list[Problem]:
     """A tax rate: a fraction in [0, 1] with at most MAX_RATE_PLACES decimal places."""
-    if not (0 <= rate <= 1):
+    if not (rate.is_finite() and 0 <= rate <= 1):
         return [
             Problem(path, ProblemCode.RATE_OUT_OF_RANGE, f"must be between 0 and 1, got {rate}")
         ]
@@ -120,7 +120,7 @@ def rate_problems(path: str, rate: Decimal) -> list[Problem]:
 
 def percent_problems(path: str, percent: Decimal) -> list[Problem]:
     """A percentage between 0 and 100, as precise as a rate (MAX_RATE_PLACES - 2 places)."""
-    if not (0 <= percent <= 100):
+    if not (percent.is_finite() and 0 <= percent <= 100):
         return [
             Problem(path, ProblemCode.OUT_OF_RANGE, f"must be between 0 and 100, got {percent}")
         ]
@@ -289,6 +289,8 @@ def _condition_problems(path: str, condition: Condition, currency: Currency) -> 
             return problems
         case HasItems():
             return []
+        case _:
+            assert_never(condition)
 
 
 def _action_problems(path: str, action: Action, currency: Currency) -> list[Problem]:
@@ -309,6 +311,8 @@ def _action_problems(path: str, action: Action, currency: Currency) -> list[Prob
             return _tiers_problems(at(path, "tiers"), tiers, currency)
         case FreeShipping():
             return []
+        case _:
+            assert_never(action)
 
 
 def _tiers_problems(path: str, tiers: tuple[Tier, ...], currency: Currency) -> list[Problem]:
