@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import email
+import json
 import subprocess
 import zipfile
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.packaging import build_wheel, clean_venv
+from tests.support.packaging import ROOT, build_wheel, clean_venv
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,3 +95,27 @@ class TestCoreOnlyInstall:
             "pip install 'pulseshop[service]'"
         )
         assert [expected] == result.stderr.splitlines()
+
+    def test_library_examples_run_on_the_wheel_alone(
+        self, core_only_python: Path, tmp_path: Path
+    ) -> None:
+        """Every example in docs/library.md passes with only the wheel and its two dependencies."""
+        probe = (
+            "import doctest, json, sys, pulseshop.core\n"
+            "flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS\n"
+            "result = doctest.testfile(sys.argv[1], module_relative=False, optionflags=flags)\n"
+            "print(json.dumps([result.attempted, result.failed, pulseshop.core.__file__]))\n"
+        )
+        result = subprocess.run(
+            [str(core_only_python), "-c", probe, str(ROOT / "docs" / "library.md")],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+
+        assert 0 == result.returncode, result.stderr
+        attempted, failed, imported_from = json.loads(result.stdout.splitlines()[-1])
+        assert 0 == failed, result.stdout
+        assert attempted >= 30
+        assert imported_from.startswith(str(core_only_python.parent.parent))
