@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 README = Path(__file__).resolve().parent.parent / "README.md"
 # `curl -s localhost:8000/PATH     # {"json": ...}: what it means`
 CURL_WITH_ANSWER = re.compile(r"^curl -s localhost:8000(?P<path>/\S+)\s+# (?P<json>\{.*\})")
+PULSESHOP_COMMAND = re.compile(r"^\.venv/bin/pulseshop (?P<args>[^#]*)")
 DOCUMENTED_VARIABLE = re.compile(r"^\| `(?P<name>[A-Z_]+)` \|")
 
 
@@ -58,5 +59,26 @@ class TestReadme:
         assert read <= documented
 
     def test_every_command_in_the_tour_exists(self) -> None:
-        """`pulseshop db status` and `pulseshop --help` are real commands."""
-        assert 0 == run_pulseshop("db", "status", "--help", env=environment()).returncode
+        """Each `.venv/bin/pulseshop COMMAND ...` in the README names a real command."""
+        commands = {
+            tuple(word for word in match["args"].split() if not word.startswith(("-", "docs/")))
+            for line in README.read_text().splitlines()
+            if (match := PULSESHOP_COMMAND.match(line))
+        }
+
+        assert {("db", "status"), ("price",), ("repl",), ("migrate",)} <= commands
+        for command in commands:
+            result = run_pulseshop(*command, "--help", env=environment())
+            assert 0 == result.returncode, (command, result.stderr)
+
+    def test_the_priced_example_has_the_total_shown(self) -> None:
+        """`pulseshop price` on the tour's example prints the total the README shows."""
+        line = next(line for line in README.read_text().splitlines() if " price docs/" in line)
+        path = line.split()[2]
+        shown = re.search(r'"total": "([0-9.]+)"', line)
+
+        result = run_pulseshop("price", str(README.parent / path), env=environment())
+
+        assert shown is not None
+        assert 0 == result.returncode, result.stderr
+        assert shown[1] == json.loads(result.stdout)["total"]
