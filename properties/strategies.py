@@ -504,9 +504,11 @@ def _possible_changes(data: object) -> dict[str, list[JsonSteps]]:
     changes: dict[str, list[JsonSteps]] = {}
     for steps, value in json_sites(data):
         shape = json_shape(steps)
-        changes.setdefault("wrong type", []).append(steps)
-        if value is not None and shape not in NULLABLE_SHAPES:
-            changes.setdefault("null", []).append(steps)
+        if value is not None:
+            # A null says nothing of the type its field takes, so only values are retyped.
+            changes.setdefault("wrong type", []).append(steps)
+            if shape not in NULLABLE_SHAPES:
+                changes.setdefault("null", []).append(steps)
         is_decimal = isinstance(value, str) and (shape in MONEY_SHAPES or shape in DECIMAL_PLACES)
         if is_decimal or (shape in COUNT_SHAPES and json_kind(value) == "int"):
             changes.setdefault("negative", []).append(steps)
