@@ -8,7 +8,7 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from pulseshop.core.money import EUR, RoundingLevel, RoundingMode, RoundingPolicy
+from pulseshop.core.money import RoundingLevel, RoundingMode, RoundingPolicy
 from pulseshop.core.pricing import (
     AmountOffLines,
     Customer,
@@ -96,9 +96,7 @@ class TestTaxPolicy:
             )
         )
 
-        assert [Decimal("0.20")] == [
-            tax.rate for tax in policy.applicable("standard", Zone("FR"))
-        ]
+        assert [Decimal("0.20")] == [tax.rate for tax in policy.applicable("standard", Zone("FR"))]
 
     def test_taxes_apply_in_sequence_then_name_order(self) -> None:
         """Sequence orders taxes; within one sequence, names do."""

@@ -102,12 +102,6 @@ class _Decoder:
     def fail(self, path: str, code: ProblemCode, message: str) -> None:
         self.problems.append(Problem(path, code, message))
 
-    def mark(self) -> int:
-        return len(self.problems)
-
-    def failed_since(self, mark: int) -> bool:
-        return len(self.problems) > mark
-
     def fields(
         self, path: str, value: object, required: tuple[str, ...], optional: tuple[str, ...]
     ) -> dict[str, object] | None:
