@@ -56,6 +56,7 @@ from pulseshop.core.pricing import (
     Zone,
 )
 from pulseshop.core.pricing.codec import encode_request
+from pulseshop.core.pricing.rules import ALL_CLASSES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -252,6 +253,22 @@ def requests(
         destination=draw(st.sampled_from([Zone(), Zone("FR"), Zone("US", "CA")])),
         usage={rule.id: RuleUsage(draw(usage_counts), draw(usage_counts)) for rule in rules},
     )
+
+
+@st.composite
+def requests_sharing_a_priority(draw: st.DrawFn) -> QuoteRequest:
+    """A valid request whose rules all have one priority and, mostly, all combine, so they
+    apply in one stage and split what a line has left between them."""
+    request = draw(requests(max_rules=6))
+    priority = draw(st.integers(-2, 2))
+    stack = draw(st.integers(0, 3)) > 0
+    rules = tuple(
+        attrs.evolve(rule, priority=priority, exclusive=False, combines_with=ALL_CLASSES)
+        if stack
+        else attrs.evolve(rule, priority=priority)
+        for rule in request.rules
+    )
+    return attrs.evolve(request, rules=rules)
 
 
 # ---------------------------------------------------------------- money and allocation
@@ -459,6 +476,12 @@ json_values = st.recursive(
     max_leaves=20,
 )
 """Any JSON value."""
+
+
+broken_currencies = st.sampled_from(("XXX", "XAU", "eur", "BHX", "")) | json_values.filter(
+    lambda value: not (isinstance(value, str) and value in EXPONENTS)
+)
+"""Anything in a request's ``currency`` that is not a currency the core knows."""
 
 
 def _flat_rates(encoded: dict[str, object]) -> dict[str, object]:

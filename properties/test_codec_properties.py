@@ -7,12 +7,13 @@ import re
 from typing import TYPE_CHECKING
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from returns.pipeline import is_successful
 from returns.result import Failure
 
 from properties.strategies import (
     MalformedRequest,
+    broken_currencies,
     json_path,
     json_sites,
     json_values,
@@ -25,6 +26,32 @@ if TYPE_CHECKING:
     from pulseshop.core.problems import Problem
 
 pytestmark = pytest.mark.unit
+
+BHD_REQUEST: dict[str, object] = {
+    "currency": "BHD",
+    "tax_rates": {"standard": "0.1"},
+    "lines": [{"sku": "TEA", "unit_price": "1.234", "quantity": 1, "tax_category": "standard"}],
+    "at": "2026-12-04T12:00:00Z",
+}
+"""A small valid request whose prices use all three decimal places of the dinar."""
+
+
+def _changed(path: str, change: str, **fields: object) -> MalformedRequest:
+    """BHD_REQUEST with some top-level fields replaced, as a malformed request."""
+    return MalformedRequest({**BHD_REQUEST, **fields}, path, change)
+
+
+def _rule(action: object) -> list[dict[str, object]]:
+    return [{"id": "R", "action": action}]
+
+
+# Found by these properties: a list as a rule's type raised TypeError, a null action became
+# free shipping, and a too precise entry of ``tax_rates`` was reported at ``taxes[0].rate``.
+REGRESSIONS = (
+    _changed("rules[0].action.type", "wrong type", rules=_rule({"type": []})),
+    _changed("rules[0].action", "null", rules=_rule(None)),
+    _changed("tax_rates.standard", "too precise", tax_rates={"standard": "0.10000000001"}),
+)
 
 _FIELD_NAME = re.compile(r"[a-z_]+")
 
@@ -66,6 +93,9 @@ class TestMalformedRequests:
         assert [] == _stray_paths(data, problems)
 
     @given(malformed_requests())
+    @example(REGRESSIONS[0])
+    @example(REGRESSIONS[1])
+    @example(REGRESSIONS[2])
     def test_a_request_broken_in_one_place_fails_with_problems_at_its_paths(
         self, malformed: MalformedRequest
     ) -> None:
@@ -77,6 +107,9 @@ class TestMalformedRequests:
         assert [] == _stray_paths(malformed.data, problems)
 
     @given(malformed_requests())
+    @example(REGRESSIONS[0])
+    @example(REGRESSIONS[1])
+    @example(REGRESSIONS[2])
     def test_the_broken_path_is_reported(self, malformed: MalformedRequest) -> None:
         """Among the problems is one at the broken path, or at a path inside it."""
         paths = [problem.path for problem in _problems(malformed.data)]
@@ -86,23 +119,28 @@ class TestMalformedRequests:
             for path in paths
         ), paths
 
-    @given(valid_json_requests())
-    def test_valid_requests_decode(self, data: dict[str, object]) -> None:
-        """The unbroken requests the mutations start from are valid."""
-        problems = decode_request(data).swap().value_or(())
+    @given(valid_json_requests(), broken_currencies)
+    @example(BHD_REQUEST, "BHX")
+    @example(BHD_REQUEST, None)
+    def test_a_broken_currency_is_reported_alone(
+        self, data: dict[str, object], currency: object
+    ) -> None:
+        """Amounts cannot be judged without their currency: a valid request whose currency is
+        malformed or unknown reports the currency, not its amounts against a stand-in."""
+        problems = _problems({**data, "currency": currency})
 
-        assert () == problems
+        assert ["currency"] == [problem.path for problem in problems]
 
 
 class TestPriceJson:
     @given(json_values | malformed_requests().map(lambda malformed: malformed.data))
     def test_price_json_never_raises(self, data: object) -> None:
-        """Whatever JSON it is given, pricing it returns a result."""
+        """Whatever broken JSON it is given, pricing it fails with problems; it never raises."""
         assert isinstance(price_json(data), Failure)
 
     @given(valid_json_requests())
     def test_price_json_prices_valid_requests(self, data: dict[str, object]) -> None:
-        """A valid request prices to a quote whose amounts are decimal strings."""
+        """The valid requests the broken ones start from price to a quote, amounts as strings."""
         encoded = price_json(data).unwrap()
 
         assert isinstance(encoded["total"], str)

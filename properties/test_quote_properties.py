@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from properties.strategies import requests, tax_policies
+from properties.strategies import requests, requests_sharing_a_priority, tax_policies
 from pulseshop.core.money import Money
 from pulseshop.core.pricing import (
     Line,
@@ -192,6 +192,18 @@ class TestDeterminism:
 
         assert {line.sku: line for line in first.lines} == {line.sku: line for line in second.lines}
         assert attrs.evolve(first, lines=()) == attrs.evolve(second, lines=())
+
+    @given(requests_sharing_a_priority(), st.data())
+    def test_rules_of_equal_priority_commute(
+        self, request: QuoteRequest, data: st.DataObject
+    ) -> None:
+        """Rules of one priority are computed on the same amounts: in any order they take the
+        same off each line, however they split what a line has left."""
+        rules = data.draw(st.permutations(request.rules))
+        first, second = _priced(request), _priced(attrs.evolve(request, rules=tuple(rules)))
+
+        assert first.applied_rules == second.applied_rules
+        assert first == second
 
     @given(requests())
     def test_quoting_twice_gives_the_same_quote(self, request: QuoteRequest) -> None:

@@ -234,8 +234,9 @@ def decode_request(data: object) -> Result[QuoteRequest, Problems]:
         usage=_usage(decoder, fields.get("usage", {})),
     )
     shape = tuple(decoder.problems)
-    if "currency" not in fields:
-        # Without a currency nothing can be checked against it: report the shape alone.
+    if any(problem.path == "currency" for problem in shape):
+        # Without a currency (missing, malformed or unknown) nothing can be checked against
+        # it: report the shape alone, not amounts judged by a stand-in's exponent.
         return Failure(shape)
     reported = {problem.path for problem in shape}
     rates = fields.get("tax_rates", {})
