@@ -29,7 +29,7 @@ from returns.result import Failure, Result, Success
 from pulseshop.core.currencies import EXPONENTS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 MAX_AMOUNT: Final = Decimal(10) ** 12
 """The largest amount (in major units) an input may carry: far beyond any price, far below
@@ -107,6 +107,9 @@ class Currency:
 
     def __str__(self) -> str:
         return self.code
+
+
+_ONE: Final = Decimal(1)
 
 
 @functools.cache
@@ -235,15 +238,48 @@ class Money:
     __repr__ = __str__
 
 
+# Money's slots, written directly. A count of minor units always makes a finite Decimal, so
+# the checks of `Money.__init__` (meant for amounts callers pass in) cannot fail on it, and a
+# quote makes a couple of hundred amounts this way.
+_new_money: Final = object.__new__
+_set_amount: Final = Money.__dict__["amount"].__set__
+_set_currency: Final = Money.__dict__["currency"].__set__
+
+
 def from_minor_units(units: int, currency: Currency) -> Money:
     """Money from a count of minor units.
 
     >>> from_minor_units(1234, EUR), from_minor_units(1234, JPY)
     (EUR 12.34, JPY 1234)
     """
-    # The cached minor unit times the count: the same digits and exponent as shifting
-    # Decimal(units), and this runs once for every amount a quote returns.
-    return Money(_quantum(currency.exponent) * units, currency)
+    return _trusted_money(_quantum(currency.exponent) * units, currency)
+
+
+def money_maker(currency: Currency) -> Callable[[int], Money]:
+    """A function from counts of minor units to Money in ``currency``, for making many amounts.
+
+    >>> euros = money_maker(EUR)
+    >>> euros(1234), euros(0).amount
+    (EUR 12.34, Decimal('0.00'))
+    """
+    # The minor unit times the count: the same digits and exponent as shifting Decimal(units).
+    quantum = _quantum(currency.exponent)
+
+    def money(units: int) -> Money:
+        # `_trusted_money` written out: this runs for every amount a quote returns.
+        made: Money = _new_money(Money)
+        _set_amount(made, quantum * units)
+        _set_currency(made, currency)
+        return made
+
+    return money
+
+
+def _trusted_money(amount: Decimal, currency: Currency) -> Money:
+    made: Money = _new_money(Money)
+    _set_amount(made, amount)
+    _set_currency(made, currency)
+    return made
 
 
 def minor_units(money: Money) -> int:
@@ -261,7 +297,7 @@ def fits_exponent(amount: Decimal, exponent: int) -> bool:
     >>> fits_exponent(Decimal("12.30"), 2), fits_exponent(Decimal("12.305"), 2)
     (True, False)
     """
-    return amount.scaleb(exponent) % 1 == 0
+    return amount.scaleb(exponent) % _ONE == 0
 
 
 def allocate(amount: Money, weights: Sequence[int | Decimal]) -> Result[tuple[Money, ...], str]:
@@ -316,7 +352,6 @@ def allocate_units(units: int, weights: Sequence[int]) -> list[int]:
     >>> allocate_units(7, [0, 0])
     [4, 3]
     """
-    sign = -1 if units < 0 else 1
     remaining_units = abs(units)
     total = sum(weights)
     if total == 0:
@@ -325,7 +360,10 @@ def allocate_units(units: int, weights: Sequence[int]) -> list[int]:
     shares = [divmod(remaining_units * weight, total) for weight in weights]
     parts = [share for share, _ in shares]
     leftover = remaining_units - sum(parts)
-    by_remainder = sorted(range(len(weights)), key=lambda index: (-shares[index][1], index))
-    for index in by_remainder[:leftover]:
-        parts[index] += 1
-    return [sign * part for part in parts]
+    if leftover:
+        remainders = [remainder for _, remainder in shares]
+        # Largest remainder first; the sort is stable, so ties keep the earlier part first.
+        by_remainder = sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)
+        for index in by_remainder[:leftover]:
+            parts[index] += 1
+    return [-part for part in parts] if units < 0 else parts

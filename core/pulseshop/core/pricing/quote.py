@@ -28,8 +28,8 @@ from pulseshop.core.money import (
     PRICING_CONTEXT,
     Money,
     allocate_units,
-    from_minor_units,
     minor_units,
+    money_maker,
 )
 from pulseshop.core.pricing.discounts import Cart, CartLine, apply_rules
 from pulseshop.core.pricing.result import (
@@ -49,8 +49,8 @@ from pulseshop.core.pricing.validation import validate
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from pulseshop.core.pricing.discounts import Discounts
-    from pulseshop.core.pricing.request import QuoteRequest
+    from pulseshop.core.pricing.discounts import Discounts, Grant
+    from pulseshop.core.pricing.request import Line, QuoteRequest
     from pulseshop.core.pricing.tax import Tax
     from pulseshop.core.pricing.taxation import TaxKey
     from pulseshop.core.problems import Problems
@@ -68,24 +68,11 @@ def quote(request: QuoteRequest) -> Result[Quote, Problems]:
 
 
 def _price(request: QuoteRequest) -> Quote:
-    currency = request.currency
-
-    def money(units: int) -> Money:
-        return from_minor_units(units, currency)
-
+    money = money_maker(request.currency)
     policy = request.tax_policy
     # Lines are priced in SKU order, so ties (allocations) never depend on the cart's order.
-    by_sku = sorted(request.lines, key=lambda line: line.sku)
-    cart_lines = tuple(
-        CartLine(
-            sku=line.sku,
-            category=line.category,
-            quantity=line.quantity,
-            unit=minor_units(line.unit_price),
-            listed=minor_units(line.unit_price) * line.quantity,
-        )
-        for line in by_sku
-    )
+    by_sku = sorted(request.lines, key=_sku)
+    cart_lines = tuple([_cart_line(line) for line in by_sku])
     shipping_listed = minor_units(request.shipping) if request.shipping is not None else 0
     cart = Cart(
         lines=cart_lines,
@@ -117,15 +104,13 @@ def _price(request: QuoteRequest) -> Quote:
     shipping_results = taxation.items[len(items) :]
 
     priced = {
-        line.sku: _quote_line(cart_line, off, result, money)
-        for line, cart_line, off, result in zip(
-            by_sku, cart_lines, discounts.lines, line_results, strict=True
-        )
+        cart_line.sku: _quote_line(cart_line, off, result, money)
+        for cart_line, off, result in zip(cart_lines, discounts.lines, line_results, strict=True)
     }
-    quote_lines = tuple(priced[line.sku] for line in request.lines)
+    quote_lines = tuple([priced[line.sku] for line in request.lines])
     shipping = _shipping_quote(shipping_listed, discounts.shipping, shipping_results, money)
     # The totals are sums of every line's and shipping's amounts, taken before they become Money.
-    tax_total = money(sum(result.tax for result in taxation.items))
+    tax_total = money(sum([result.tax for result in taxation.items]))
     exemption = request.customer.tax_exemption
     return Quote(
         currency=request.currency,
@@ -133,11 +118,11 @@ def _price(request: QuoteRequest) -> Quote:
         rounding=request.rounding,
         lines=quote_lines,
         shipping=shipping,
-        subtotal=money(sum(line.listed for line in cart_lines)),
+        subtotal=money(sum([line.listed for line in cart_lines])),
         discount_total=money(sum(discounts.lines)),
         shipping_total=money(shipping_amount),
         tax_total=tax_total,
-        total=money(sum(result.gross for result in taxation.items)),
+        total=money(sum([result.gross for result in taxation.items])),
         applied_rules=_applied_rules(discounts, cart_lines, money),
         rejected_coupons=discounts.rejected,
         tax_breakdown=_breakdown(taxation.items, money),
@@ -145,6 +130,15 @@ def _price(request: QuoteRequest) -> Quote:
             TaxExemption(exemption, money(taxation.exempted)) if exemption is not None else None
         ),
     )
+
+
+def _sku(line: Line) -> str:
+    return line.sku
+
+
+def _cart_line(line: Line) -> CartLine:
+    unit = minor_units(line.unit_price)
+    return CartLine(line.sku, line.category, line.quantity, unit, unit * line.quantity)
 
 
 def _shipping_items(
@@ -169,22 +163,24 @@ def _shipping_items(
 
 
 def _line_taxes(result: ItemTax, money: Callable[[int], Money]) -> tuple[LineTax, ...]:
-    return tuple(LineTax(tax.name, tax.rate, money(amount)) for tax, amount in result.taxes)
+    return tuple([LineTax(tax.name, tax.rate, money(amount)) for tax, amount in result.taxes])
 
 
 def _quote_line(
     cart_line: CartLine, discount: int, result: ItemTax, money: Callable[[int], Money]
 ) -> QuoteLine:
+    # The fields in their order, passed positionally: keywords cost more than the line's
+    # arithmetic, and this runs for every line of a quote.
     return QuoteLine(
-        sku=cart_line.sku,
-        quantity=cart_line.quantity,
-        unit_price=money(cart_line.unit),
-        subtotal=money(cart_line.listed),
-        discount=money(discount),
-        net=money(result.net),
-        tax=money(result.tax),
-        gross=money(result.gross),
-        taxes=_line_taxes(result, money),
+        cart_line.sku,
+        cart_line.quantity,
+        money(cart_line.unit),  # unit_price
+        money(cart_line.listed),  # subtotal
+        money(discount),
+        money(result.net),
+        money(result.tax),
+        money(result.gross),
+        _line_taxes(result, money),
     )
 
 
@@ -209,21 +205,22 @@ def _shipping_quote(
 def _applied_rules(
     discounts: Discounts, cart_lines: Sequence[CartLine], money: Callable[[int], Money]
 ) -> tuple[AppliedRule, ...]:
-    return tuple(
-        AppliedRule(
-            rule_id=grant.rule.id,
-            name=grant.rule.name,
-            discount_class=grant.rule.discount_class,
-            reason=grant.reason,
-            amount=money(grant.total),
-            lines=tuple(
-                (line.sku, money(off))
-                for line, off in zip(cart_lines, grant.lines, strict=True)
-                if off
-            ),
-            shipping=money(grant.shipping),
-        )
-        for grant in discounts.grants
+    skus = [line.sku for line in cart_lines]
+    return tuple([_applied_rule(grant, skus, money) for grant in discounts.grants])
+
+
+def _applied_rule(grant: Grant, skus: Sequence[str], money: Callable[[int], Money]) -> AppliedRule:
+    rule = grant.rule
+    lines = tuple([(sku, money(off)) for sku, off in zip(skus, grant.lines, strict=True) if off])
+    # The fields in their order, positionally, as for quote lines.
+    return AppliedRule(
+        rule.id,
+        rule.name,
+        rule.discount_class,
+        grant.reason,
+        money(grant.total),  # amount
+        lines,
+        money(grant.shipping),
     )
 
 

@@ -69,26 +69,37 @@ def tax_items(
     rounding: RoundingPolicy,
 ) -> Taxation:
     """Compute and round the tax of each item; an exempt customer pays none of it."""
-    unrounded = [_unrounded(item, prices_include_tax=prices_include_tax) for item in items]
+    mode = rounding.mode.decimal_rounding
     if rounding.level is RoundingLevel.LINE:
-        amounts = [_round_item(shares, rounding) for shares in unrounded]
+        amounts = [
+            _rounded_per_line(item, mode, prices_include_tax=prices_include_tax) for item in items
+        ]
     else:
+        unrounded = [_unrounded(item, prices_include_tax=prices_include_tax) for item in items]
         caps = [item.amount for item in items] if prices_include_tax else None
-        amounts = _round_order(items, unrounded, rounding, caps)
+        amounts = _round_order(items, unrounded, mode, caps)
     results = []
+    # ItemTax(net, tax, gross, taxes), positionally: this runs for every line of a quote.
     for item, taxes in zip(items, amounts, strict=True):
         tax = sum(taxes)
         if exempt:
             net = item.amount - tax if prices_include_tax else item.amount
-            results.append(ItemTax(net=net, tax=0, gross=net, taxes=()))
+            results.append(ItemTax(net, 0, net, ()))
         elif prices_include_tax:
-            pairs = tuple(zip(item.taxes, taxes, strict=True))
-            results.append(ItemTax(net=item.amount - tax, tax=tax, gross=item.amount, taxes=pairs))
+            pairs = _pairs(item.taxes, taxes)
+            results.append(ItemTax(item.amount - tax, tax, item.amount, pairs))
         else:
-            pairs = tuple(zip(item.taxes, taxes, strict=True))
-            results.append(ItemTax(net=item.amount, tax=tax, gross=item.amount + tax, taxes=pairs))
+            pairs = _pairs(item.taxes, taxes)
+            results.append(ItemTax(item.amount, tax, item.amount + tax, pairs))
     exempted = sum(sum(taxes) for taxes in amounts) if exempt else 0
     return Taxation(items=tuple(results), exempted=exempted)
+
+
+def _pairs(taxes: tuple[Tax, ...], amounts: list[int]) -> tuple[tuple[Tax, int], ...]:
+    if len(taxes) == 1:
+        # Most items owe one tax, and this pair costs a fraction of a strict zip.
+        return ((taxes[0], amounts[0]),)
+    return tuple(zip(taxes, amounts, strict=True))
 
 
 def _unrounded(item: TaxableItem, *, prices_include_tax: bool) -> list[Decimal]:
@@ -99,8 +110,13 @@ def _unrounded(item: TaxableItem, *, prices_include_tax: bool) -> list[Decimal]:
     return [amount * rate for rate in rates]
 
 
-def _to_int(value: Decimal, rounding: RoundingPolicy) -> int:
-    return int(value.quantize(Decimal(1), rounding=rounding.mode.decimal_rounding))
+_ONE = Decimal(1)
+
+
+def _to_int(value: Decimal, mode: str) -> int:
+    """``value`` rounded to a whole number by ``mode``, a `decimal` rounding name."""
+    # Positional arguments: a keyword costs C methods more than the rounding itself.
+    return int(value.quantize(_ONE, mode))
 
 
 def _weights(shares: Sequence[Decimal]) -> list[int]:
@@ -113,19 +129,28 @@ def _weights(shares: Sequence[Decimal]) -> list[int]:
     ]
 
 
-def _round_item(shares: list[Decimal], rounding: RoundingPolicy) -> list[int]:
+def _rounded_per_line(item: TaxableItem, mode: str, *, prices_include_tax: bool) -> list[int]:
+    taxes = item.taxes
+    if len(taxes) == 1 and not prices_include_tax:
+        # The usual line, worked out directly: one tax on the net, at its own rate (the
+        # effective rate of a lone tax, compound or not).
+        return [_to_int(item.amount * taxes[0].rate, mode)]
+    return _round_item(_unrounded(item, prices_include_tax=prices_include_tax), mode)
+
+
+def _round_item(shares: list[Decimal], mode: str) -> list[int]:
     if not shares:
         return []
     if len(shares) == 1:
         # One tax takes the whole rounded amount: the split below would give it all anyway.
-        return [_to_int(shares[0], rounding)]
-    return allocate_units(_to_int(sum(shares, Decimal(0)), rounding), _weights(shares))
+        return [_to_int(shares[0], mode)]
+    return allocate_units(_to_int(sum(shares, Decimal(0)), mode), _weights(shares))
 
 
 def _round_order(
     items: Sequence[TaxableItem],
     unrounded: Sequence[list[Decimal]],
-    rounding: RoundingPolicy,
+    mode: str,
     caps: list[int] | None,
 ) -> list[list[int]]:
     """Round each tax's order total, then split it back over the items that owe it."""
@@ -137,7 +162,7 @@ def _round_order(
     for key in sorted(members):
         owed = members[key]
         shares = [unrounded[index][position] for index, position in owed]
-        total = _to_int(sum(shares, Decimal(0)), rounding)
+        total = _to_int(sum(shares, Decimal(0)), mode)
         if caps is None:
             parts = allocate_units(total, _weights(shares))
         else:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
 
-    from pulseshop.core.pricing.request import QuoteRequest
+    from pulseshop.core.pricing.request import Line, QuoteRequest
     from pulseshop.core.pricing.rules import Action, Condition, PriceRule
     from pulseshop.core.pricing.tax import TaxPolicy
 
@@ -47,10 +47,13 @@ MAX_TEXT = 200
 
 def validate(request: QuoteRequest) -> Problems:
     """Every problem with ``request``, in the order of its fields; empty when it is valid."""
+    # Most requests are valid, and the checks below build a path for every field they look
+    # at. A quick pass of plain comparisons clears a valid request without building any.
+    if _clears(request):
+        return ()
     problems: list[Problem] = []
     currency = request.currency
-    known = currency_of(currency.code)
-    if not is_successful(known) or known.unwrap() != currency:
+    if not _is_known(currency):
         problems.append(
             Problem("currency", ProblemCode.UNKNOWN_CURRENCY, f"{currency.code!r} is unknown")
         )
@@ -67,6 +70,11 @@ def validate(request: QuoteRequest) -> Problems:
             problems.extend(count_problems(at(at("usage", rule_id), field), count, minimum=0))
     problems.extend(datetime_problems("at", request.at))
     return tuple(problems)
+
+
+def _is_known(currency: Currency) -> bool:
+    known = currency_of(currency.code)
+    return is_successful(known) and known.unwrap() == currency
 
 
 # ---------------------------------------------------------------- single values
@@ -336,3 +344,170 @@ def _tiers_problems(path: str, tiers: tuple[Tier, ...], currency: Currency) -> l
             previous = tier.min_quantity
         problems.extend(money_problems(at(tier_path, "unit_price"), tier.unit_price, currency))
     return problems
+
+
+# ---------------------------------------------------------------- the quick pass
+#
+# The same checks as above, as plain comparisons that build no paths or messages. Each is
+# True only when its detailed counterpart finds nothing; False sends the request through the
+# detailed checks, which say what is wrong (and find nothing when a quick check was merely
+# stricter, as for an int subclass where an int is expected).
+
+
+def _clears(request: QuoteRequest) -> bool:
+    currency = request.currency
+    return (
+        _is_known(currency)
+        and _tax_policy_clears(request.tax_policy)
+        and _lines_clear(request.lines, currency, request.tax_policy.categories)
+        and _rules_clear(request.rules, currency)
+        and all(_text_clears(code) for code in request.coupons)
+        and (request.shipping is None or _money_clears(request.shipping, currency))
+        and all(
+            _count_clears(usage.total, 0) and _count_clears(usage.customer, 0)
+            for usage in request.usage.values()
+        )
+        and _moment_clears(request.at)
+    )
+
+
+def _money_clears(money: Money, currency: Currency) -> bool:
+    amount = money.amount
+    return (
+        (money.currency is currency or money.currency == currency)
+        and 0 <= amount <= MAX_AMOUNT
+        and fits_exponent(amount, currency.exponent)
+    )
+
+
+def _rate_clears(rate: Decimal) -> bool:
+    return rate.is_finite() and 0 <= rate <= 1 and fits_exponent(rate, MAX_RATE_PLACES)
+
+
+def _percent_clears(percent: Decimal) -> bool:
+    return (
+        percent.is_finite() and 0 <= percent <= 100 and fits_exponent(percent, MAX_RATE_PLACES - 2)
+    )
+
+
+def _count_clears(value: object, minimum: int, maximum: int | None = None) -> bool:
+    # type() rather than isinstance(): a bool is not a count.
+    return type(value) is int and value >= minimum and (maximum is None or value <= maximum)
+
+
+def _quantity_clears(value: object) -> bool:
+    return type(value) is int and 1 <= value <= MAX_QUANTITY
+
+
+def _text_clears(value: str) -> bool:
+    return value.strip() != "" and len(value) <= MAX_TEXT
+
+
+def _moment_clears(value: datetime | None) -> bool:
+    return value is None or not datetime_problems("", value)
+
+
+def _tax_policy_clears(policy: TaxPolicy) -> bool:
+    shipping = policy.shipping
+    return all(
+        _text_clears(tax.name) and _text_clears(tax.category) and _rate_clears(tax.rate)
+        for tax in policy.taxes
+    ) and (shipping.mode is not ShippingTaxMode.CATEGORY or shipping.category in policy.categories)
+
+
+def _lines_clear(lines: tuple[Line, ...], currency: Currency, categories: frozenset[str]) -> bool:
+    if not lines or len(lines) > MAX_LINES:
+        return False
+    exponent = currency.exponent
+    skus: set[str] = set()
+    # `_text_clears`, `_money_clears` and `_quantity_clears` written out: this runs per line.
+    for line in lines:
+        sku, price, quantity = line.sku, line.unit_price, line.quantity
+        amount = price.amount
+        if not (
+            sku.strip() != ""
+            and len(sku) <= MAX_TEXT
+            and sku not in skus
+            and (price.currency is currency or price.currency == currency)
+            and 0 <= amount <= MAX_AMOUNT
+            and fits_exponent(amount, exponent)
+            and type(quantity) is int
+            and 1 <= quantity <= MAX_QUANTITY
+            and line.tax_category in categories
+        ):
+            return False
+        skus.add(sku)
+    return True
+
+
+def _rules_clear(rules: tuple[PriceRule, ...], currency: Currency) -> bool:
+    ids: set[str] = set()
+    for rule in rules:
+        if not (_text_clears(rule.id) and rule.id not in ids and _rule_clears(rule, currency)):
+            return False
+        ids.add(rule.id)
+    return True
+
+
+def _rule_clears(rule: PriceRule, currency: Currency) -> bool:
+    return (
+        _count_clears(rule.priority, -(10**6), 10**6)
+        and (rule.max_discount is None or _money_clears(rule.max_discount, currency))
+        and (rule.usage_limit is None or _count_clears(rule.usage_limit, 0))
+        and (rule.per_customer_limit is None or _count_clears(rule.per_customer_limit, 0))
+        and all(_condition_clears(condition, currency) for condition in rule.conditions)
+        and _action_clears(rule.action, currency)
+    )
+
+
+def _condition_clears(condition: Condition, currency: Currency) -> bool:
+    match condition:
+        case MinSubtotal(amount):
+            return _money_clears(amount, currency)
+        case MinQuantity(quantity, _selector):
+            return _quantity_clears(quantity)
+        case CustomerGroupIs(groups):
+            return bool(groups)
+        case CouponCode(code):
+            return _text_clears(code)
+        case DateWindow(starts_at, ends_at):
+            return (
+                _moment_clears(starts_at)
+                and _moment_clears(ends_at)
+                and (starts_at is None or ends_at is None or ends_at > starts_at)
+            )
+        case HasItems():
+            return True
+        case _:
+            assert_never(condition)
+
+
+def _action_clears(action: Action, currency: Currency) -> bool:
+    match action:
+        case PercentOffLines(percent, _) | PercentOffOrder(percent):
+            return _percent_clears(percent)
+        case AmountOffLines(amount, _) | AmountOffOrder(amount):
+            return _money_clears(amount, currency)
+        case FixedUnitPrice(price, _):
+            return _money_clears(price, currency)
+        case BuyXGetY(buy, get, percent, _):
+            return _quantity_clears(buy) and _quantity_clears(get) and _percent_clears(percent)
+        case TieredUnitPrice(tiers, _):
+            return _tiers_clear(tiers, currency)
+        case FreeShipping():
+            return True
+        case _:
+            assert_never(action)
+
+
+def _tiers_clear(tiers: tuple[Tier, ...], currency: Currency) -> bool:
+    previous = 0
+    for tier in tiers:
+        if not (
+            _quantity_clears(tier.min_quantity)
+            and tier.min_quantity > previous
+            and _money_clears(tier.unit_price, currency)
+        ):
+            return False
+        previous = tier.min_quantity
+    return bool(tiers)
