@@ -157,6 +157,8 @@ class TestMoneyPrinting:
             (Money.of("-0.5", USD), "USD -0.50"),
             (Money.of("1E+3", EUR), "EUR 1000.00"),
             (Money.of("12.345", EUR), "EUR 12.345"),
+            (Money.of("1E+27", EUR), "EUR 1" + "0" * 27 + ".00"),
+            (Money.of("0E-5", EUR), "EUR 0.00"),
         ],
     )
     def test_prints_code_and_amount_at_the_exponent(self, money: Money, shown: str) -> None:
@@ -243,10 +245,24 @@ class TestMinorUnits:
 
     @pytest.mark.parametrize(
         ("amount", "exponent", "fits"),
-        [("12.30", 2, True), ("12.305", 2, False), ("15", 0, True), ("1.5", 0, False)],
+        [
+            ("12.30", 2, True),
+            ("12.305", 2, False),
+            ("15", 0, True),
+            ("1.5", 0, False),
+            ("0.001", 2, False),
+            ("0E-7", 2, True),
+            ("1.5E+3", 0, True),
+            # More digits than a default decimal context holds, either side of the point.
+            ("1." + "0" * 28 + "1", 2, False),
+            ("1." + "0" * 40, 2, True),
+            ("1E+40", 2, True),
+            ("NaN", 2, False),
+            ("Infinity", 2, False),
+        ],
     )
     def test_fits_exponent(self, amount: str, exponent: int, *, fits: bool) -> None:
-        """An amount fits when it has no digit beyond the exponent."""
+        """An amount fits when it has no digit beyond the exponent, however long it is."""
         assert fits == fits_exponent(Decimal(amount), exponent)
 
 

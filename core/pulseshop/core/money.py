@@ -109,9 +109,6 @@ class Currency:
         return self.code
 
 
-_ONE: Final = Decimal(1)
-
-
 @functools.cache
 def _quantum(exponent: int) -> Decimal:
     return Decimal(1).scaleb(-exponent)
@@ -231,8 +228,11 @@ class Money:
 
     def __str__(self) -> str:
         shown = self.amount
-        if fits_exponent(shown, self.currency.exponent):
-            shown = shown.quantize(self.currency.quantum)
+        exponent = self.currency.exponent
+        if fits_exponent(shown, exponent):
+            # Enough precision for every digit, whatever the current context allows.
+            precision = decimal.Context(prec=max(shown.adjusted(), 0) + exponent + 2)
+            shown = shown.quantize(self.currency.quantum, context=precision)
         return f"{self.currency.code} {shown:f}"
 
     __repr__ = __str__
@@ -297,7 +297,13 @@ def fits_exponent(amount: Decimal, exponent: int) -> bool:
     >>> fits_exponent(Decimal("12.30"), 2), fits_exponent(Decimal("12.305"), 2)
     (True, False)
     """
-    return amount.scaleb(exponent) % _ONE == 0
+    # Read the digits rather than compute: arithmetic would depend on the decimal context's
+    # precision, and a value with more digits than that would be misjudged or raise.
+    if not amount.is_finite():
+        return False
+    _sign, digits, places = amount.as_tuple()
+    beyond = -exponent - int(places)
+    return beyond <= 0 or not any(digits[-beyond:])
 
 
 def allocate(amount: Money, weights: Sequence[int | Decimal]) -> Result[tuple[Money, ...], str]:
