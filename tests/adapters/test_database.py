@@ -14,6 +14,8 @@ from pulseshop.adapters.postgres import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from pulseshop.adapters.postgres import PostgresUrl
 
 pytestmark = pytest.mark.integration
@@ -67,6 +69,55 @@ class TestTransactions:
             assert 0 == await database.fetch_value("SELECT count(*) FROM tx_probe")
         finally:
             await database.execute("DROP TABLE tx_probe")
+
+
+async def _numbered(count: int) -> AsyncIterator[tuple[int, str]]:
+    for n in range(1, count + 1):
+        yield (n, f"item {n}")
+
+
+class TestCopyTransaction:
+    async def test_copies_rows_and_runs_statements(self, database: PostgresDatabase) -> None:
+        """COPY from plain and asynchronous iterables, and statements, in one transaction."""
+        await database.execute("CREATE TABLE copy_probe (n int, label text)")
+        try:
+            async with database.copy_transaction() as transaction:
+                plain = await transaction.copy_records(
+                    "copy_probe", ["n", "label"], [(0, "zero")], command_timeout=10
+                )
+                streamed = await transaction.copy_records(
+                    "copy_probe", ("n", "label"), _numbered(1_000)
+                )
+                status = await transaction.execute("DELETE FROM copy_probe WHERE n > $1", 500)
+                total = await transaction.fetch_value("SELECT sum(n) FROM copy_probe")
+                row = await transaction.fetch_one("SELECT label FROM copy_probe WHERE n = 7")
+                rows = await transaction.fetch_all("SELECT n FROM copy_probe ORDER BY n LIMIT 2")
+                # The pool's own methods run in the same transaction.
+                seen = await database.fetch_value("SELECT count(*) FROM copy_probe")
+
+            assert (1, 1_000, "DELETE 500", 125_250) == (plain, streamed, status, total)
+            assert row is not None
+            assert ("item 7", [0, 1], 501) == (row["label"], [r["n"] for r in rows], seen)
+            assert 501 == await database.fetch_value("SELECT count(*) FROM copy_probe")
+        finally:
+            await database.execute("DROP TABLE copy_probe")
+
+    async def test_an_error_rolls_the_copy_back(self, database: PostgresDatabase) -> None:
+        """Rows copied before a failure are not kept."""
+        await database.execute("CREATE TABLE copy_probe (n int CHECK (n < 10))")
+
+        async def copy_then_fail() -> None:
+            async with database.copy_transaction() as transaction:
+                await transaction.copy_records("copy_probe", ["n"], [(1,), (2,)])
+                await transaction.execute("INSERT INTO copy_probe VALUES (10)")
+
+        try:
+            with pytest.raises(asyncpg.CheckViolationError):
+                await copy_then_fail()
+
+            assert 0 == await database.fetch_value("SELECT count(*) FROM copy_probe")
+        finally:
+            await database.execute("DROP TABLE copy_probe")
 
 
 class TestConnecting:

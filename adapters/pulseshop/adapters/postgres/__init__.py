@@ -1,7 +1,28 @@
-"""PostgreSQL: connection URLs, the connection pool, migrations, the embedded server."""
+"""PostgreSQL: connection URLs, the connection pool, migrations, the embedded server, and
+the catalog's store."""
 
+from pulseshop.adapters.postgres.catalog import (
+    UnreadableProductError,
+    apply_import,
+    current_catalog,
+    export_catalog,
+    tier_quantities,
+)
+from pulseshop.adapters.postgres.catalog_imports import (
+    CatalogImport,
+    ImportAttempt,
+    ImportOutcome,
+    ImportPolicy,
+    ImportProblem,
+    RowCounts,
+    import_errors,
+    previous_import,
+    record_dry_run,
+    record_rejected_import,
+)
 from pulseshop.adapters.postgres.database import (
     CONNECTION_ERRORS,
+    CopyTransaction,
     DatabaseUnavailableError,
     PostgresDatabase,
     Row,
@@ -12,13 +33,29 @@ from pulseshop.adapters.postgres.url import PostgresUrl, parse_postgres_url
 
 __all__ = [
     "CONNECTION_ERRORS",
+    "CatalogImport",
+    "CopyTransaction",
     "DatabaseUnavailableError",
+    "ImportAttempt",
+    "ImportOutcome",
+    "ImportPolicy",
+    "ImportProblem",
     "PostgresDatabase",
     "PostgresUrl",
     "Row",
+    "RowCounts",
+    "UnreadableProductError",
+    "apply_import",
+    "current_catalog",
     "current_revision",
     "describe_connection_error",
+    "export_catalog",
     "head_revision",
+    "import_errors",
     "parse_postgres_url",
+    "previous_import",
+    "record_dry_run",
+    "record_rejected_import",
+    "tier_quantities",
     "upgrade_to_head",
 ]

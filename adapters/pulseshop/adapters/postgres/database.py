@@ -4,7 +4,9 @@
 transactions (nested ones become savepoints). Every statement is written in
 asyncpg's own form (``$1`` placeholders) and runs on the raw asyncpg connection,
 so no query goes through SQLAlchemy's compiler and leaving `databases` for plain
-asyncpg changes this module only.
+asyncpg changes this module only. Bulk writes get that raw connection inside a
+transaction (`PostgresDatabase.copy_transaction`), for COPY and for statements
+that may run longer than the pool's command timeout.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import asyncpg
 from databases import Database
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 
     from pulseshop.adapters.postgres.url import PostgresUrl
 
@@ -41,6 +43,56 @@ def describe_connection_error(error: BaseException) -> str:
     """One line for a person: the error's own words, or its kind when it has none."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     return text or type(error).__name__
+
+
+@final
+class CopyTransaction:
+    """The connection of an open transaction: statements, and COPY of rows into a table.
+
+    Everything done through it commits or rolls back with the transaction. A
+    ``command_timeout`` (seconds) replaces the pool's for one long statement; None keeps it.
+    """
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def copy_records(
+        self,
+        table: str,
+        columns: Sequence[str],
+        records: Iterable[Sequence[object]] | AsyncIterable[Sequence[object]],
+        *,
+        command_timeout: float | None = None,
+    ) -> int:
+        """COPY ``records`` (tuples in ``columns`` order, streamed) into ``table``;
+        returns how many rows were copied."""
+        status = await self._connection.copy_records_to_table(
+            table, records=records, columns=list(columns), timeout=command_timeout
+        )
+        # The server's status tag says "COPY <rows>".
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def fetch_value(
+        self, sql: str, *args: object, command_timeout: float | None = None
+    ) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        return await self._connection.fetchval(sql, *args, timeout=command_timeout)
+
+    async def fetch_one(
+        self, sql: str, *args: object, command_timeout: float | None = None
+    ) -> Row | None:
+        """The first row, or None."""
+        return await self._connection.fetchrow(sql, *args, timeout=command_timeout)
+
+    async def fetch_all(
+        self, sql: str, *args: object, command_timeout: float | None = None
+    ) -> list[Row]:
+        """Every row."""
+        return await self._connection.fetch(sql, *args, timeout=command_timeout)
+
+    async def execute(self, sql: str, *args: object, command_timeout: float | None = None) -> str:
+        """Run one statement; returns the server's status tag."""
+        return await self._connection.execute(sql, *args, timeout=command_timeout)
 
 
 @final
@@ -115,3 +167,13 @@ class PostgresDatabase:
         """Statements of this task inside the block commit together or not at all."""
         async with self._database.transaction():
             yield
+
+    @asynccontextmanager
+    async def copy_transaction(self) -> AsyncIterator[CopyTransaction]:
+        """A transaction, like `transaction`, with its connection for COPY and long statements.
+
+        Other statements of this task inside the block (through this pool's methods) run in
+        the same transaction.
+        """
+        async with self._database.transaction(), self._connection() as connection:
+            yield CopyTransaction(connection)

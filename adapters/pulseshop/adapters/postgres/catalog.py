@@ -1,0 +1,300 @@
+"""The catalog in PostgreSQL: products and their stock, read as `Product` values and written
+by SKU.
+
+An import is one transaction (ADR 0009): the products are streamed with COPY into a
+temporary staging table, then one statement upserts them by SKU, writing only the rows whose
+values differ (so ``updated_at`` moves only on a change) and counting what it created,
+updated and left alone; the import's record and problems are written in the same
+transaction. Imports take a transaction-scoped advisory lock, so two run one after the other
+and each one's counts describe exactly what it did.
+
+Reads give back exactly the products written (`_catalog_rows`), found by SKU a batch at a
+time or paged through in SKU order.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import TYPE_CHECKING, Final
+
+from pulseshop.adapters.postgres._catalog_rows import (
+    ProductReader,
+    UnreadableProductError,
+    staged_row,
+)
+from pulseshop.adapters.postgres.catalog_imports import (
+    CatalogImport,
+    ImportAttempt,
+    ImportOutcome,
+    ImportProblem,
+    RowCounts,
+    insert_import,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Collection, Iterable, Iterator
+
+    from pulseshop.adapters.postgres.database import PostgresDatabase
+    from pulseshop.core.catalog.product import Product
+
+__all__ = [
+    "UnreadableProductError",
+    "apply_import",
+    "current_catalog",
+    "export_catalog",
+    "tier_quantities",
+]
+
+BULK_TIMEOUT: Final = 900.0
+"""Seconds each long step of an import may take (waiting for another import, the COPY,
+which runs as fast as the products are produced, and the upsert), instead of the pool's
+command timeout."""
+
+LOOKUP_BATCH: Final = 10_000
+"""SKUs looked up per statement by `current_catalog`."""
+
+EXPORT_PAGE: Final = 5_000
+"""Products read per statement by `export_catalog`."""
+
+# pg_advisory_xact_lock key: "PSCATIMP" read as a 64-bit integer.
+IMPORT_LOCK_KEY: Final = int.from_bytes(b"PSCATIMP", "big") - 2**63
+
+STAGING_TABLE: Final = "catalog_staging"
+
+STAGED_COLUMNS: Final = (
+    "sku",
+    "name",
+    "category",
+    "description",
+    "unit_price",
+    "currency",
+    "tax_category",
+    "active",
+    "tier_quantities",
+    "tier_prices",
+    "stock",
+)
+"""The columns of the staging table, in the order of `staged_row`'s tuples."""
+
+CREATE_STAGING_SQL: Final = """
+    CREATE TEMPORARY TABLE catalog_staging (
+        sku             text COLLATE "C" NOT NULL,
+        name            text NOT NULL,
+        category        text,
+        description     text,
+        unit_price      numeric NOT NULL,
+        currency        text NOT NULL,
+        tax_category    text NOT NULL,
+        active          boolean NOT NULL,
+        tier_quantities integer[] NOT NULL,
+        tier_prices     numeric[] NOT NULL,
+        stock           integer NOT NULL
+    ) ON COMMIT DROP
+"""
+
+# One statement, one snapshot. `staged` compares each staged row with the product and stock
+# as they were when the statement began; only new and changed rows reach the INSERTs, so an
+# unchanged row is neither rewritten nor even locked, and the counts come from that
+# comparison. The WHERE of each DO UPDATE repeats the comparison against the row as it is
+# when written, for a writer that committed since. A SKU staged twice makes the statement
+# fail ("cannot affect row a second time").
+UPSERT_SQL: Final = """
+    WITH staged AS (
+        SELECT s.sku, s.name, s.category, s.description, s.unit_price, s.currency,
+               s.tax_category, s.active, s.tier_quantities, s.tier_prices, s.stock,
+               p.id AS product_id,
+               p.id IS NULL AS created,
+               (p.name, p.category, p.description, p.unit_price, p.currency, p.tax_category,
+                p.active, p.tier_quantities, p.tier_prices)
+                   IS DISTINCT FROM
+                 (s.name, s.category, s.description, s.unit_price, s.currency, s.tax_category,
+                  s.active, s.tier_quantities, s.tier_prices) AS product_changed,
+               i.stock IS DISTINCT FROM s.stock AS stock_changed
+        FROM catalog_staging AS s
+        LEFT JOIN products AS p ON p.sku = s.sku
+        LEFT JOIN inventory AS i ON i.product_id = p.id
+    ),
+    written AS (
+        INSERT INTO products AS p (
+            sku, name, category, description, unit_price, currency, tax_category, active,
+            tier_quantities, tier_prices
+        )
+        SELECT sku, name, category, description, unit_price, currency, tax_category, active,
+               tier_quantities, tier_prices
+        FROM staged
+        WHERE product_changed
+        ON CONFLICT (sku) DO UPDATE SET
+            name = excluded.name,
+            category = excluded.category,
+            description = excluded.description,
+            unit_price = excluded.unit_price,
+            currency = excluded.currency,
+            tax_category = excluded.tax_category,
+            active = excluded.active,
+            tier_quantities = excluded.tier_quantities,
+            tier_prices = excluded.tier_prices,
+            updated_at = now()
+        WHERE (p.name, p.category, p.description, p.unit_price, p.currency, p.tax_category,
+               p.active, p.tier_quantities, p.tier_prices)
+            IS DISTINCT FROM
+              (excluded.name, excluded.category, excluded.description, excluded.unit_price,
+               excluded.currency, excluded.tax_category, excluded.active,
+               excluded.tier_quantities, excluded.tier_prices)
+        RETURNING p.id, p.sku
+    ),
+    restocked AS (
+        INSERT INTO inventory AS i (product_id, stock)
+        SELECT coalesce(st.product_id, w.id), st.stock
+        FROM staged AS st
+        LEFT JOIN written AS w ON w.sku = st.sku
+        WHERE st.stock_changed
+        ON CONFLICT (product_id) DO UPDATE SET stock = excluded.stock, updated_at = now()
+        WHERE i.stock IS DISTINCT FROM excluded.stock
+    )
+    SELECT
+        count(*) FILTER (WHERE created) AS created,
+        count(*) FILTER (WHERE NOT created AND (product_changed OR stock_changed)) AS updated,
+        count(*) FILTER (WHERE NOT (created OR product_changed OR stock_changed)) AS unchanged
+    FROM staged
+"""
+
+_PRODUCT_COLUMNS: Final = """
+    p.sku, p.name, p.category, p.description, p.unit_price, p.currency, p.tax_category,
+    p.active, p.tier_quantities, p.tier_prices, coalesce(i.stock, 0) AS stock
+"""
+
+PRODUCTS_BY_SKU_SQL: Final = f"""
+    SELECT {_PRODUCT_COLUMNS}
+    FROM products AS p
+    LEFT JOIN inventory AS i ON i.product_id = p.id
+    WHERE p.sku = ANY($1::text[])
+"""  # noqa: S608 - the interpolated text is the constant column list above
+
+# Keyset pages: each page starts after the last SKU of the previous one, through the SKU
+# index, however deep into the catalog it is ('' sorts before every SKU).
+PRODUCTS_PAGE_SQL: Final = f"""
+    SELECT {_PRODUCT_COLUMNS}
+    FROM products AS p
+    LEFT JOIN inventory AS i ON i.product_id = p.id
+    WHERE p.sku > $1
+    ORDER BY p.sku
+    LIMIT $2
+"""  # noqa: S608 - the interpolated text is the constant column list above
+
+TIER_QUANTITIES_SQL: Final = """
+    SELECT DISTINCT quantity
+    FROM products, unnest(tier_quantities) AS quantity
+    ORDER BY quantity
+"""
+
+
+def _batches(skus: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(skus)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+async def current_catalog(
+    database: PostgresDatabase, skus: Collection[str] | None = None
+) -> dict[str, Product]:
+    """The products with these SKUs (absent ones are left out), or the whole catalog (None).
+
+    SKUs are looked up `LOOKUP_BATCH` at a time through the SKU index, so the memory used
+    is that of the products found.
+    """
+    found: dict[str, Product] = {}
+    reader = ProductReader()
+    if skus is None:
+        async for product in _pages(database, EXPORT_PAGE, reader):
+            found[product.sku] = product
+        return found
+    for batch in _batches(skus, LOOKUP_BATCH):
+        for row in await database.fetch_all(PRODUCTS_BY_SKU_SQL, batch):
+            product = reader.product(row)
+            found[product.sku] = product
+    return found
+
+
+async def export_catalog(
+    database: PostgresDatabase, *, page_size: int = EXPORT_PAGE
+) -> AsyncIterator[Product]:
+    """Every product in SKU order (byte order: SKUs are ASCII), read a page at a time.
+
+    Each page is its own statement, so no transaction stays open while the caller writes
+    what it gets: an import committed during a long export may show in the later pages only.
+    """
+    async for product in _pages(database, page_size, ProductReader()):
+        yield product
+
+
+async def _pages(
+    database: PostgresDatabase, page_size: int, reader: ProductReader
+) -> AsyncIterator[Product]:
+    after = ""
+    while True:
+        rows = await database.fetch_all(PRODUCTS_PAGE_SQL, after, page_size)
+        for row in rows:
+            yield reader.product(row)
+        if len(rows) < page_size:
+            return
+        after = rows[-1]["sku"]
+
+
+async def tier_quantities(database: PostgresDatabase) -> tuple[int, ...]:
+    """Every quantity some product has a tier price from, in increasing order (the tier
+    columns an export needs, known before streaming the products)."""
+    return tuple(row["quantity"] for row in await database.fetch_all(TIER_QUANTITIES_SQL))
+
+
+async def apply_import(
+    database: PostgresDatabase,
+    products: Iterable[Product],
+    *,
+    attempt: ImportAttempt,
+    failed: int = 0,
+    errors: Iterable[ImportProblem] = (),
+    command_timeout: float = BULK_TIMEOUT,
+) -> CatalogImport:
+    """Create or update ``products`` by SKU and record the import, all in one transaction.
+
+    Args:
+        database: the catalog's database.
+        products: valid products, each SKU once, streamed (read once, not kept).
+        attempt: the file, when reading it began, and the policy.
+        failed: how many rows of the file failed and are skipped (only under skip-rows).
+        errors: the file's problems, recorded with the import, in their order.
+        command_timeout: seconds waiting for another import, the COPY and the upsert may
+            each take.
+
+    Returns:
+        The recorded import, its counts computed by the database: ``applied`` when a row
+        was created or updated, ``unchanged`` when every product already was as given.
+
+    Raises:
+        ValueError: a reject-all import with failed rows (record it as rejected instead).
+    """
+    if attempt.policy == "reject-all" and failed:
+        raise ValueError("a reject-all import with failed rows writes nothing: record it")
+    async with database.copy_transaction() as transaction:
+        # Waits for an import already running, however long it takes.
+        await transaction.execute(
+            "SELECT pg_advisory_xact_lock($1)", IMPORT_LOCK_KEY, command_timeout=command_timeout
+        )
+        await transaction.execute(CREATE_STAGING_SQL)
+        await transaction.copy_records(
+            STAGING_TABLE,
+            STAGED_COLUMNS,
+            map(staged_row, products),
+            command_timeout=command_timeout,
+        )
+        # A temporary table has no statistics until it is analyzed, and the upsert's joins
+        # are planned from them.
+        await transaction.execute(f"ANALYZE {STAGING_TABLE}", command_timeout=command_timeout)
+        row = await transaction.fetch_one(UPSERT_SQL, command_timeout=command_timeout)
+        if row is None:  # pragma: no cover - an aggregate without GROUP BY returns a row
+            raise AssertionError("the upsert returned no counts")
+        # Dropped now, not at commit: its space is freed before the import is recorded.
+        await transaction.execute(f"DROP TABLE {STAGING_TABLE}")
+        counts = RowCounts(row["created"], row["updated"], row["unchanged"], failed)
+        outcome: ImportOutcome = "applied" if counts.created or counts.updated else "unchanged"
+        return await insert_import(transaction, attempt, counts, outcome, errors)
