@@ -38,7 +38,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy core adapters shell tests properties tools/bench
+	$(BIN)/mypy conftest.py core adapters shell tests properties tools/bench
 
 imports: $(INSTALLED)
 	$(BIN)/lint-imports --no-cache
