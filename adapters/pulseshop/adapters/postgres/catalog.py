@@ -32,7 +32,7 @@ from pulseshop.adapters.postgres.catalog_imports import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Collection, Iterable, Iterator
+    from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 
     from pulseshop.adapters.postgres.database import PostgresDatabase
     from pulseshop.core.catalog.product import Product
@@ -251,7 +251,7 @@ async def apply_import(
     products: Iterable[Product],
     *,
     attempt: ImportAttempt,
-    failed: int = 0,
+    failed: int | Callable[[], int] = 0,
     errors: Iterable[ImportProblem] = (),
     command_timeout: float = BULK_TIMEOUT,
 ) -> CatalogImport:
@@ -261,8 +261,11 @@ async def apply_import(
         database: the catalog's database.
         products: valid products, each SKU once, streamed (read once, not kept).
         attempt: the file, when reading it began, and the policy.
-        failed: how many rows of the file failed and are skipped (only under skip-rows).
-        errors: the file's problems, recorded with the import, in their order.
+        failed: how many rows of the file failed and are skipped (only under skip-rows),
+            or a function saying so, called once ``products`` are read: a caller that
+            parses as it streams knows the number only then.
+        errors: the file's problems, recorded with the import, in their order; read once
+            ``products`` are, so a caller may still be adding to it while they stream.
         command_timeout: seconds waiting for another import, the COPY and the upsert may
             each take.
 
@@ -273,7 +276,7 @@ async def apply_import(
     Raises:
         ValueError: a reject-all import with failed rows (record it as rejected instead).
     """
-    if attempt.policy == "reject-all" and failed:
+    if attempt.policy == "reject-all" and isinstance(failed, int) and failed:
         raise ValueError("a reject-all import with failed rows writes nothing: record it")
     async with database.copy_transaction() as transaction:
         # Waits for an import already running, however long it takes.
@@ -295,6 +298,7 @@ async def apply_import(
             raise AssertionError("the upsert returned no counts")
         # Dropped now, not at commit: its space is freed before the import is recorded.
         await transaction.execute(f"DROP TABLE {STAGING_TABLE}")
-        counts = RowCounts(row["created"], row["updated"], row["unchanged"], failed)
+        failures = failed if isinstance(failed, int) else failed()
+        counts = RowCounts(row["created"], row["updated"], row["unchanged"], failures)
         outcome: ImportOutcome = "applied" if counts.created or counts.updated else "unchanged"
         return await insert_import(transaction, attempt, counts, outcome, errors)
