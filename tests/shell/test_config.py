@@ -58,3 +58,17 @@ class TestSettings:
             Settings.from_environ(environ)
 
         assert message in str(raised.value)
+
+
+class TestDemoCatalogSwitch:
+    @pytest.mark.parametrize(
+        ("text", "expected"), [("", True), ("1", True), ("Off", False), ("no", False)]
+    )
+    def test_words(self, text: str, *, expected: bool) -> None:
+        """PULSESHOP_DEMO_CATALOG is on unless set to a word for off."""
+        assert expected == Settings.from_environ({"PULSESHOP_DEMO_CATALOG": text}).demo_catalog
+
+    def test_other_words_are_refused(self) -> None:
+        """A value that is neither on nor off names the variable."""
+        with pytest.raises(ConfigError, match="PULSESHOP_DEMO_CATALOG must be one of"):
+            Settings.from_environ({"PULSESHOP_DEMO_CATALOG": "maybe"})

@@ -36,7 +36,15 @@ def environment(**overrides: str | None) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "HOST", "PORT", "PULSESHOP_DATA_DIR", "LOG_LEVEL"}
+        if key
+        not in {
+            "DATABASE_URL",
+            "HOST",
+            "PORT",
+            "PULSESHOP_DATA_DIR",
+            "LOG_LEVEL",
+            "PULSESHOP_DEMO_CATALOG",
+        }
     }
     for key, value in overrides.items():
         if value is None:

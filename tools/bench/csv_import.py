@@ -9,6 +9,17 @@ generated into a temporary directory from a fixed seed. Then, in the same run:
   that matters is the ratio of their throughputs (the goal is at least 40%).
 - the peak memory of one parse, as tracemalloc counts it (memory Python allocates; the
   interpreter and the libraries loaded before are not counted).
+- the whole import: the file imported into an empty, migrated database by the code
+  `pulseshop catalog import` runs (hash, parse, COPY into staging, upsert into products and
+  inventory, the import's record), against `psql \\copy` of the same rows into the
+  products table of a second such database, in the same run. The figure is the ratio of
+  their throughputs (the goal is at least 50%). The import runs in a child process, whose
+  peak resident memory (``getrusage`` maxrss: everything the process held, the interpreter
+  included) is reported too (the goal is under 500 MB).
+
+The databases are created for the run and dropped after it, on the server named by
+``PULSESHOP_BENCH_DATABASE_URL``, else the one on 127.0.0.1:5432 (user postgres) when it
+answers, else an embedded server in a temporary directory.
 
 A missed goal is reported, not failed: this is a benchmark. A file that does not parse
 cleanly, or rows the two readers count differently, is a failure.
@@ -17,23 +28,48 @@ cleanly, or rows the two readers count differently, is a failure.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
+import importlib.util
+import json
+import os
 import random
+import resource
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, NamedTuple
 
+import asyncpg
+from returns.pipeline import is_successful
+
+from pulseshop.adapters.postgres import PostgresUrl, parse_postgres_url, upgrade_to_head
+from pulseshop.adapters.postgres.embedded import EmbeddedPostgres
 from pulseshop.core.catalog import Header, ProductRow, RejectedRow, parse_catalog, tier_column
+from pulseshop.shell.catalog_files import CatalogSource
+from pulseshop.shell.catalog_import import import_catalog, run_on_database
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 GOAL: Final = Decimal(40)
 """The least acceptable parse throughput, as a percentage of the baseline's."""
+
+IMPORT_GOAL: Final = Decimal(50)
+"""The least acceptable import throughput, as a percentage of `psql \\copy`'s."""
+
+MEMORY_GOAL: Final = 500 * 10**6
+"""The most bytes the import's process may hold at its peak."""
+
+LOCAL_SERVER: Final = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 SEED: Final = 20260302
 TIER_QUANTITIES: Final = (6, 12)
@@ -251,6 +287,170 @@ def report_parse(catalog: Catalog, rounds: int) -> bool:
     return True
 
 
+# ---------------------------------------------------------------- the whole import
+
+
+def _url(text: str) -> PostgresUrl:
+    url = parse_postgres_url(text)
+    if not is_successful(url):
+        raise SystemExit(f"not a PostgreSQL URL: {url.failure()}")
+    return url.unwrap()
+
+
+@contextmanager
+def postgres_server(scratch: Path) -> Iterator[PostgresUrl]:
+    """The maintenance database of the server the benchmark creates its databases on."""
+    explicit = os.environ.get("PULSESHOP_BENCH_DATABASE_URL", "").strip()
+    if explicit:
+        yield _url(explicit)
+        return
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        local = probe.connect_ex(("127.0.0.1", 5432)) == 0
+    if local:
+        yield _url(LOCAL_SERVER)
+        return
+    with EmbeddedPostgres(scratch / "postgres") as url:
+        yield url
+
+
+@contextmanager
+def throwaway_database(server: PostgresUrl) -> Iterator[PostgresUrl]:
+    """A new database migrated to the head revision, dropped afterwards."""
+    name = f"pulseshop_bench_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(server.text)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        database = server.with_database(name)
+        asyncio.run(upgrade_to_head(database))
+        yield database
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def find_psql() -> str:
+    """psql on the PATH, else the one inside the embedded server's wheel."""
+    found = shutil.which("psql")
+    if found:
+        return found
+    spec = importlib.util.find_spec("pgserver")
+    if spec is not None and spec.origin is not None:
+        bundled = Path(spec.origin).parent / "pginstall" / "bin" / "psql"
+        if bundled.exists():
+            return str(bundled)
+    raise SystemExit("psql is needed for the import baseline: install the PostgreSQL client")
+
+
+def import_in_this_process(url_text: str, path: str) -> None:
+    """Import the file as `pulseshop catalog import` does; print seconds, counts and maxrss."""
+    url = _url(url_text)
+    started = time.perf_counter()
+    with Path(path).open("rb") as stream:
+        source = CatalogSource(stream, path)
+        summary = run_on_database(
+            url,
+            lambda database: import_catalog(database, source, policy="reject-all", dry_run=False),
+            failing="the import failed",
+        )
+    seconds = time.perf_counter() - started
+    # Linux reports maxrss in KiB.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    counts = summary.counts
+    print(json.dumps({"seconds": seconds, "created": counts.created, "failed": counts.failed,
+                      "peak": peak}))  # fmt: skip
+
+
+def copy_rows_file(catalog: Catalog, path: Path) -> Path:
+    """The catalog's rows in the products table's columns, as CSV for `\\copy`."""
+    with (
+        catalog.path.open(encoding="utf-8", newline="") as source,
+        path.open("w", encoding="utf-8", newline="") as target,
+    ):
+        reader = csv.reader(source)
+        columns = {name: position for position, name in enumerate(next(reader))}
+        tiers = [(quantity, columns[tier_column(quantity)]) for quantity in TIER_QUANTITIES]
+        writer = csv.writer(target, lineterminator="\n")
+        for row in reader:
+            present = [(quantity, row[cell]) for quantity, cell in tiers if row[cell]]
+            writer.writerow(
+                (
+                    row[columns["sku"]],
+                    row[columns["name"]],
+                    row[columns["category"]] or None,
+                    row[columns["description"]] or None,
+                    row[columns["unit_price"]],
+                    row[columns["currency"]],
+                    row[columns["tax_category"]],
+                    row[columns["active"]],
+                    "{" + ",".join(str(quantity) for quantity, _ in present) + "}",
+                    "{" + ",".join(price for _, price in present) + "}",
+                )
+            )
+    return path
+
+
+COPY_COLUMNS: Final = (
+    "sku, name, category, description, unit_price, currency, tax_category, active, "
+    "tier_quantities, tier_prices"
+)
+
+
+def psql_copy(psql: str, url: PostgresUrl, path: Path) -> float:
+    """Seconds `psql \\copy` takes to load the rows file into products."""
+    command = f"\\copy products ({COPY_COLUMNS}) FROM '{path}' WITH (FORMAT csv)"
+    started = time.perf_counter()
+    # The command line is built here from our own values; no shell is involved.
+    subprocess.run(  # noqa: S603
+        [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--command", command, url.text],
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def report_import(catalog: Catalog, scratch: Path) -> bool:
+    """Time the whole import against `psql \\copy` and report the import's peak memory;
+    False when either fails or the import does not create every row."""
+    psql = find_psql()
+    rows_file = copy_rows_file(catalog, scratch / "products.csv")
+    with postgres_server(scratch) as server:
+        with throwaway_database(server) as ours:
+            # A child process, so that its peak memory is the import's alone.
+            child = subprocess.run(  # noqa: S603 - our own interpreter and script
+                [sys.executable, __file__, "--import-into", ours.text, str(catalog.path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        if child.returncode != 0:
+            print(f"the import failed:\n{child.stderr}", file=sys.stderr)
+            return False
+        result = json.loads(child.stdout.splitlines()[-1])
+        with throwaway_database(server) as theirs:
+            copy_seconds = psql_copy(psql, theirs, rows_file)
+    if (result["created"], result["failed"]) != (catalog.rows, 0):
+        print(f"the import did not create every row: {result}", file=sys.stderr)
+        return False
+    ours_rate = catalog.rows / result["seconds"]
+    theirs_rate = catalog.rows / copy_seconds
+    ratio = 100 * ours_rate / theirs_rate
+    print("== the whole import into PostgreSQL")
+    print(f"pulseshop catalog import: {result['seconds']:8.1f} s {ours_rate:12,.0f} rows/s")
+    print(f"psql \\copy into products:{copy_seconds:8.1f} s {theirs_rate:12,.0f} rows/s")
+    print(f"ratio: {ratio:.1f}% of psql \\copy (goal: >= {IMPORT_GOAL}%)")
+    print("goal met" if ratio >= IMPORT_GOAL else "goal NOT met")
+    peak = result["peak"]
+    print(f"peak memory of the import process (getrusage maxrss): {peak / 10**6:,.0f} MB")
+    print("memory goal met" if peak < MEMORY_GOAL else "memory goal NOT met (< 500 MB)")
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the file, run each section on it, print the figures; 1 when a check fails."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -258,13 +458,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rows", type=int, default=1_000_000, help="data rows in the generated file"
     )
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds each (best counts)")
+    parser.add_argument(
+        "--import-into",
+        metavar="URL",
+        help="(internal) import the FILE into the database at URL and print the figures",
+    )
+    parser.add_argument("file", nargs="?", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.import_into:
+        import_in_this_process(options.import_into, options.file)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="pulseshop-bench-") as directory:
         catalog = write_catalog(Path(directory) / "catalog.csv", options.rows)
         size = catalog.path.stat().st_size
         print(f"catalog file: {catalog.rows:,} rows, {size / 2**20:,.1f} MiB")
         if not report_parse(catalog, options.rounds):
+            return 1
+        if not report_import(catalog, Path(directory)):
             return 1
     return 0
 

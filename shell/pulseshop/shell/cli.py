@@ -14,7 +14,7 @@ from returns.pipeline import is_successful
 from pulseshop.adapters.postgres import PostgresDatabase, current_revision, head_revision
 from pulseshop.adapters.postgres.migrations import pending_revisions
 from pulseshop.core.pricing.codec import price_json
-from pulseshop.shell import runtime
+from pulseshop.shell import catalog_commands, runtime
 from pulseshop.shell.config import Settings, port_from
 from pulseshop.shell.errors import ShellError
 from pulseshop.shell.pricing import invalid_request, read_json
@@ -25,7 +25,7 @@ from pulseshop.shell.web import create_app
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pulseshop.adapters.postgres import PostgresUrl
+    from pulseshop.adapters.postgres import ImportPolicy, PostgresUrl
 
 
 def _settings() -> Settings:
@@ -61,6 +61,8 @@ def serve(host: str | None, port: str | None, *, migrate: bool | None) -> None:
         with runtime.database_url(settings, signals) as url:
             if migrate or (migrate is None and embedded):
                 _migrate_and_report(url)
+                if embedded and settings.demo_catalog:
+                    catalog_commands.import_demo_catalog(url)
             else:
                 runtime.check_reachable(url)
             serve_on(create_app(PostgresDatabase(url)), sock, settings.log_level)
@@ -104,6 +106,37 @@ def status() -> None:
         click.echo(f"pending:   {', '.join(pending)} (run `pulseshop migrate`)")
         raise click.exceptions.Exit(1)
     click.echo("status:    up to date")
+
+
+@cli.group()
+def catalog() -> None:
+    """Import and export the product catalog as a CSV file."""
+
+
+@catalog.command("import")
+@click.argument("file", metavar="FILE.csv")
+@click.option("--dry-run", is_flag=True, help="Write nothing; show what the import would change.")
+@click.option(
+    "--on-error",
+    "policy",
+    type=click.Choice(["reject-all", "skip-rows"]),
+    default="reject-all",
+    show_default=True,
+    help="When rows fail: write nothing, or write the valid rows.",
+)
+def catalog_import(file: str, policy: ImportPolicy, *, dry_run: bool) -> None:
+    """Create or update products by SKU from FILE.csv (`-` for stdin).
+
+    Exits 1 when rows failed, 2 when FILE.csv cannot be read or is not a catalog file.
+    """
+    catalog_commands.import_command(file, policy=policy, dry_run=dry_run, settings=_settings())
+
+
+@catalog.command("export")
+@click.argument("file", metavar="FILE.csv")
+def catalog_export(file: str) -> None:
+    """Write the whole catalog to FILE.csv (`-` for stdout), in the format import reads."""
+    catalog_commands.export_command(file, settings=_settings())
 
 
 @cli.command()

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True}
+SWITCH_WORDS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 @final
@@ -33,6 +35,7 @@ class Settings:
     port: int
     data_dir: Path
     log_level: str
+    demo_catalog: bool = True
 
     @property
     def embedded_data_dir(self) -> Path:
@@ -48,6 +51,9 @@ class Settings:
             port=port_from("PORT", environ.get("PORT", "")) or DEFAULT_PORT,
             data_dir=Path(environ.get("PULSESHOP_DATA_DIR", "").strip() or "var"),
             log_level=log_level_from(environ.get("LOG_LEVEL", "")),
+            demo_catalog=switch_from(
+                "PULSESHOP_DEMO_CATALOG", environ.get("PULSESHOP_DEMO_CATALOG", ""), default=True
+            ),
         )
 
 
@@ -80,3 +86,15 @@ def log_level_from(text: str) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {text!r}")
     return level
+
+
+def switch_from(name: str, text: str, *, default: bool) -> bool:
+    """On or off from ``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``
+    (any case); ``default`` when empty."""
+    word = text.strip().lower()
+    if not word:
+        return default
+    if word not in SWITCH_WORDS:
+        words = ", ".join(SWITCH_WORDS)
+        raise ConfigError(f"{name} must be one of {words}, got {text!r}")
+    return SWITCH_WORDS[word]

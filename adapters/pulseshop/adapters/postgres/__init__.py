@@ -4,6 +4,7 @@ the catalog's store."""
 from pulseshop.adapters.postgres.catalog import (
     UnreadableProductError,
     apply_import,
+    catalog_is_new,
     current_catalog,
     export_catalog,
     tier_quantities,
@@ -46,6 +47,7 @@ __all__ = [
     "RowCounts",
     "UnreadableProductError",
     "apply_import",
+    "catalog_is_new",
     "current_catalog",
     "current_revision",
     "describe_connection_error",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UnreadableProductError",
     "apply_import",
+    "catalog_is_new",
     "current_catalog",
     "export_catalog",
     "tier_quantities",
@@ -186,6 +187,17 @@ TIER_QUANTITIES_SQL: Final = """
     FROM products, unnest(tier_quantities) AS quantity
     ORDER BY quantity
 """
+
+
+CATALOG_IS_NEW_SQL: Final = """
+    SELECT NOT EXISTS (SELECT FROM products) AND NOT EXISTS (SELECT FROM catalog_imports)
+"""
+
+
+async def catalog_is_new(database: PostgresDatabase) -> bool:
+    """True when the catalog has no product and no import was ever recorded, not even a
+    rejected one or a dry run: nobody has used it yet."""
+    return bool(await database.fetch_value(CATALOG_IS_NEW_SQL))
 
 
 def _batches(skus: Iterable[str], size: int) -> Iterator[list[str]]:
