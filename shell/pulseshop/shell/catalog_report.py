@@ -122,4 +122,4 @@ def failure_message(summary: ImportSummary) -> str | None:
         return f"{summary.file}: {rows} failed: {verdict}"
     if summary.rejected:
         return f"{summary.file}: {rows} failed: nothing was written"
-    return f"{summary.file}: {rows} failed and were skipped; the valid rows were written"
+    return f"{summary.file}: {rows} failed: skipped; the valid rows were written"
