@@ -459,6 +459,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds each (best counts)")
     parser.add_argument(
+        "--parse-only", action="store_true", help="skip the whole import into PostgreSQL"
+    )
+    parser.add_argument(
         "--import-into",
         metavar="URL",
         help="(internal) import the FILE into the database at URL and print the figures",
@@ -475,6 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"catalog file: {catalog.rows:,} rows, {size / 2**20:,.1f} MiB")
         if not report_parse(catalog, options.rounds):
             return 1
+        if options.parse_only:
+            return 0
         if not report_import(catalog, Path(directory)):
             return 1
     return 0

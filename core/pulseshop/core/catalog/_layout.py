@@ -30,7 +30,8 @@ class Layout:
     columns as ``(min_quantity, index, name)`` in increasing ``min_quantity``.
 
     ``fields`` takes a row's `Fields` in one step; when an optional column is absent
-    (``pad``), it reads an empty cell appended at index ``width``.
+    (``pad``), it reads an empty cell appended at index ``width``. ``tier_cells`` takes the
+    row's tier cells in one step: they are all empty when it returns ``no_tiers``.
     """
 
     width: int
@@ -46,6 +47,8 @@ class Layout:
     tiers: tuple[tuple[int, int, str], ...]
     fields: Callable[[Sequence[str]], Fields]
     pad: bool
+    tier_cells: Callable[[Sequence[str]], object]
+    no_tiers: object
 
 
 def read_header(cells: list[str], line: int) -> tuple[Layout, Header] | RejectedRow:
@@ -102,6 +105,7 @@ def read_header(cells: list[str], line: int) -> tuple[Layout, Header] | Rejected
         *(index[name] for name in REQUIRED_COLUMNS),
         *(width if position is None else position for position in optional),
     )
+    tier_cells, no_tiers = _tier_cells([position for _, position, _ in tiers])
     layout = Layout(
         width=width,
         sku=index["sku"],
@@ -116,8 +120,24 @@ def read_header(cells: list[str], line: int) -> tuple[Layout, Header] | Rejected
         tiers=tuple(tiers),
         fields=fields,
         pad=None in optional,
+        tier_cells=tier_cells,
+        no_tiers=no_tiers,
     )
     return layout, Header(line, tuple(names), tuple(warnings))
+
+
+def _tier_cells(positions: list[int]) -> tuple[Callable[[Sequence[str]], object], object]:
+    """A getter of a row's tier cells, and what it returns when they are all empty.
+
+    Most rows have no tier prices: comparing what one `itemgetter` call returns with a
+    constant tells so at once. `itemgetter` returns a tuple for two or more positions, the
+    cell itself for one; with no tier columns, an empty slice.
+    """
+    if not positions:
+        return itemgetter(slice(0)), []
+    if len(positions) == 1:
+        return itemgetter(positions[0]), ""
+    return itemgetter(*positions), ("",) * len(positions)
 
 
 def _bad_tier_column(line: int, name: str) -> RowError:

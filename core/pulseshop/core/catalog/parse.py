@@ -45,10 +45,16 @@ from typing import TYPE_CHECKING, Final
 
 from pulseshop.core.catalog._layout import Layout, read_header
 from pulseshop.core.catalog._lines import Lines, RowTooLongError, encoding_errors, unreadable
-from pulseshop.core.catalog._rows import Memory, check_row, quick_tiers
+from pulseshop.core.catalog._rows import (
+    Memory,
+    check_row,
+    quick_sku,
+    quick_tiers,
+    trusted_row,
+)
 from pulseshop.core.catalog.columns import ACTIVE_WORDS
 from pulseshop.core.catalog.errors import RowError, RowErrorCode
-from pulseshop.core.catalog.product import MAX_DESCRIPTION, MAX_NAME, Product, is_sku
+from pulseshop.core.catalog.product import MAX_DESCRIPTION, MAX_NAME
 from pulseshop.core.catalog.records import Header, ProductRow, RejectedRow
 
 if TYPE_CHECKING:
@@ -114,7 +120,7 @@ def _read_header(reader: Iterator[list[str]], source: Lines) -> tuple[Layout, He
 
 # One flat loop on purpose: it runs once per row, and each call split out of it would cost
 # throughput on files of a million rows.
-def _records(  # noqa: PLR0912
+def _records(  # noqa: PLR0912, PLR0915
     raw: Iterator[bytes], max_rows: int, max_row_chars: int
 ) -> Iterator[CatalogRecord]:
     """The header, then every data row as a record.
@@ -131,8 +137,9 @@ def _records(  # noqa: PLR0912
     reader, source, layout, header = started
     yield header
     width, fields, pad, tier_columns = layout.width, layout.fields, layout.pad, layout.tiers
+    tier_cells, no_tiers = layout.tier_cells, layout.no_tiers
     memory = Memory()
-    seen, currencies, names = memory.seen, memory.currencies, memory.names
+    seen, currencies, names, stocks = memory.seen, memory.currencies, memory.names, memory.stocks
     undecodable = source.undecodable
     active_words = _ACTIVE
     rows = 0
@@ -151,43 +158,43 @@ def _records(  # noqa: PLR0912
                     sku, name, price, code, tax, stock, category, description, word = fields(cells)
                     known = currencies.get(code)
                     active = active_words.get(word)
+                    count = stocks.get(stock)
+                    if count is None:
+                        count = memory.stock(stock)
                     if (
                         known is not None
                         and active is not None
-                        and is_sku(sku) is not None
+                        and count is not None
+                        and quick_sku(sku) is not None
+                        and sku not in seen
                         and 0 < len(name) <= MAX_NAME
                         and not name.isspace()
                         and tax in names
-                        and stock.isdigit()
-                        and stock.isascii()
-                        and len(stock) < 10
                         and (not category or category in names)
                         and len(description) <= MAX_DESCRIPTION
                     ):
                         money = known.prices.get(price) or known.money(price)
+                        # Most rows have no tier prices, which one comparison tells.
                         tiers = (
-                            quick_tiers(cells, tier_columns, known, money)
-                            if tier_columns and money is not None
-                            else ()
+                            ()
+                            if tier_cells(cells) == no_tiers
+                            else quick_tiers(cells, tier_columns, known, money)
+                            if money is not None
+                            else None
                         )
-                        if (
-                            money is not None
-                            and tiers is not None
-                            and seen.setdefault(sku, line) == line
-                        ):
-                            record = ProductRow(
+                        if money is not None and tiers is not None:
+                            seen[sku] = line
+                            record = trusted_row(
                                 line,
-                                Product(
-                                    sku,
-                                    name,
-                                    money,
-                                    tax,
-                                    int(stock),
-                                    category or None,
-                                    description or None,
-                                    active,
-                                    tiers,
-                                ),
+                                sku,
+                                name,
+                                money,
+                                tax,
+                                count,
+                                category or None,
+                                description or None,
+                                active,
+                                tiers,
                             )
                 if record is None:
                     record = check_row(cells, line, layout, memory, encoding_errors(line, source))
