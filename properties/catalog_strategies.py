@@ -1,5 +1,6 @@
 """Hypothesis strategies for the catalog: valid products, catalog files as byte lines, single
-corrupted cells, and arbitrary bytes shaped a little like CSV."""
+corrupted cells, files missing optional columns, and arbitrary bytes shaped a little like
+CSV."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from pulseshop.core.catalog import (
     MAX_NAME,
     MAX_STOCK,
     MAX_TIER_QUANTITY,
+    OPTIONAL_FIELDS,
     Product,
     RowErrorCode,
     export_rows,
+    tier_quantity,
 )
 from pulseshop.core.currencies import EXPONENTS
 from pulseshop.core.money import MAX_AMOUNT, Currency, currency_of, from_minor_units
@@ -25,6 +28,8 @@ from pulseshop.core.pricing import Tier
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+
+    from pulseshop.core.catalog import OptionalField
 
 skus = st.from_regex(r"[A-Z0-9][A-Z0-9._-]{0,63}", fullmatch=True)
 identifiers = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,63}", fullmatch=True)
@@ -228,3 +233,35 @@ odd_lines = st.lists(
     max_size=12,
 )
 """Lists of byte lines: random bytes, and bits of CSV glued together."""
+
+
+@final
+@attrs.frozen
+class PartialFile:
+    """An exported catalog without the columns of some optional fields, and a current
+    catalog holding other values for some of its SKUs."""
+
+    rows: list[list[str]]
+    dropped: frozenset[OptionalField]
+    current: dict[str, Product]
+
+
+def _column_of(name: str, dropped: frozenset[OptionalField]) -> bool:
+    """Whether the header cell ``name`` belongs to one of the ``dropped`` fields."""
+    return name in dropped or ("tiers" in dropped and tier_quantity(name) is not None)
+
+
+@st.composite
+def partial_files(draw: st.DrawFn) -> PartialFile:
+    """An export of some products with one or more optional fields' columns removed (for
+    tiers: every tier column); the current catalog has other products under some SKUs."""
+    catalog = draw(catalogs)
+    dropped = frozenset(draw(st.sets(st.sampled_from(OPTIONAL_FIELDS), min_size=1)))
+    header, *rows = exported_cells(catalog)
+    kept = [index for index, name in enumerate(header) if not _column_of(name, dropped)]
+    cells = [[row[index] for index in kept] for row in (header, *rows)]
+    current = {
+        product.sku: draw(products(sku=product.sku))
+        for product in (draw(st.lists(st.sampled_from(catalog), unique=True)) if catalog else [])
+    }
+    return PartialFile(cells, dropped, current)

@@ -1,6 +1,7 @@
 """What holds for catalog files: export then parse gives the same products, one bad cell gives
 one error at its line and column, row order does not change a plan, importing twice equals
-importing once, and no bytes make the parser raise."""
+importing once, a column a file leaves out leaves its field as stored, and no bytes make the
+parser raise."""
 
 from __future__ import annotations
 
@@ -21,23 +22,30 @@ from properties.catalog_strategies import (
     csv_text,
     exported_cells,
     odd_lines,
+    partial_files,
     products,
 )
 from pulseshop.core.catalog import (
+    OPTIONAL_FIELDS,
+    ChangeKind,
     Header,
     ImportCounts,
+    Product,
     ProductRow,
     RejectedRow,
+    RowErrorCode,
+    carried_fields,
     export_rows,
     parse_catalog,
     plan_import,
 )
+from pulseshop.core.money import EUR, Money
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from properties.catalog_strategies import CorruptedCatalog
-    from pulseshop.core.catalog import CatalogRecord, ImportPlan, Product
+    from properties.catalog_strategies import CorruptedCatalog, PartialFile
+    from pulseshop.core.catalog import CatalogRecord, ImportPlan
 
 pytestmark = pytest.mark.unit
 
@@ -147,7 +155,10 @@ def test_importing_twice_changes_nothing_the_second_time(
     """After applying a plan, planning the same file again finds every row unchanged."""
     lines = byte_lines("".join(export_rows(catalog)))
     old = data.draw(st.lists(products(), max_size=3, unique_by=lambda p: p.sku))
-    current = {product.sku: product for product in old}
+    # Other products, under SKUs the file does not have: a product of the file stored with
+    # other tiers could not keep them at the file's price.
+    skus = {product.sku for product in catalog}
+    current = {product.sku: product for product in old if product.sku not in skus}
     for product in data.draw(st.lists(st.sampled_from(catalog), unique=True)) if catalog else []:
         current[product.sku] = attrs.evolve(product, stock=product.stock // 2 + 1)
 
@@ -157,6 +168,34 @@ def test_importing_twice_changes_nothing_the_second_time(
 
     assert ImportCounts(created=0, updated=0, unchanged=len(catalog), failed=0) == second.counts
     assert () == second.changes
+
+
+@given(partial_files())
+def test_dropping_an_optional_column_never_changes_that_field(partial: PartialFile) -> None:
+    """A file without an optional field's columns leaves that field of every current
+    product as stored and lists no change to it; a new product gets the default. The only
+    row that can fail is one whose kept tiers no longer fit its price."""
+    # An export has tier columns only when some product has tiers: without them the file
+    # leaves the tiers out whether or not they were dropped.
+    absent = frozenset(OPTIONAL_FIELDS) - carried_fields(partial.rows[0])
+    default = Product("X", "X", Money.of("1.00", EUR), "x")
+
+    plan = plan_import(_parse(partial.rows), partial.current)
+
+    assert partial.dropped <= absent
+    written = {change.product.sku: change.product for change in plan.changes}
+    applied = {**partial.current, **written}
+    for sku, before in partial.current.items():
+        for field in absent:
+            assert getattr(before, field) == getattr(applied[sku], field)
+    for change in plan.changes:
+        assert not absent & {field.field for field in change.fields}
+        if change.kind is ChangeKind.CREATE:
+            for field in absent:
+                assert getattr(default, field) == getattr(change.product, field)
+    for failure in plan.failures:
+        assert "tiers" in absent
+        assert [RowErrorCode.KEPT_TIERS_CONFLICT] == [error.code for error in failure.errors]
 
 
 @given(odd_lines, st.integers(0, 4), st.integers(0, 300))

@@ -14,6 +14,7 @@ import pytest
 from pulseshop.adapters.postgres import (
     ImportAttempt,
     ImportPolicy,
+    KeptTiersConflictError,
     PostgresDatabase,
     RowCounts,
     UnreadableProductError,
@@ -31,16 +32,26 @@ from pulseshop.adapters.postgres.catalog import (
     CREATE_STAGING_SQL,
     PRODUCTS_BY_SKU_SQL,
     PRODUCTS_PAGE_SQL,
-    UPSERT_SQL,
+    upsert_sql,
+)
+from pulseshop.core.catalog import (
+    OPTIONAL_FIELDS,
+    Header,
+    ProductRow,
+    RowErrorCode,
+    carried_fields,
+    parse_catalog,
+    plan_import,
 )
 from pulseshop.core.catalog.product import Product
 from pulseshop.core.money import BHD, EUR, JPY, Currency, Money
 from pulseshop.core.pricing import Tier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
     from pulseshop.adapters.postgres import CatalogImport, ImportProblem
+    from pulseshop.core.catalog import OptionalField, RejectedRow
 
 pytestmark = pytest.mark.integration
 
@@ -66,16 +77,27 @@ def attempt(policy: ImportPolicy = "reject-all", file_sha256: str = FILE_HASH) -
 
 async def imported(
     database: PostgresDatabase,
-    products: Iterable[Product],
+    products: Iterable[Product | ProductRow],
     *,
     policy: ImportPolicy = "reject-all",
     file_sha256: str = FILE_HASH,
     failed: int = 0,
     errors: Iterable[ImportProblem] = (),
+    fields: Collection[OptionalField] = OPTIONAL_FIELDS,
+    reject: Callable[[RejectedRow], object] | None = None,
 ) -> CatalogImport:
-    """Apply an import of ``products`` (under reject-all unless told)."""
+    """Apply an import of ``products`` (under reject-all unless told) from a file carrying
+    the optional ``fields`` (every one unless told)."""
     chosen = attempt(policy, file_sha256)
-    return await apply_import(database, products, attempt=chosen, failed=failed, errors=errors)
+    return await apply_import(
+        database,
+        products,
+        attempt=chosen,
+        fields=fields,
+        failed=failed,
+        errors=errors,
+        reject=reject,
+    )
 
 
 async def timestamps(database: PostgresDatabase) -> dict[str, tuple[datetime, datetime, datetime]]:
@@ -434,12 +456,135 @@ class TestApplyImport:
 # ---------------------------------------------------------------- index use
 
 
+WITHOUT_DESCRIPTION: Final = frozenset(OPTIONAL_FIELDS) - {"description"}
+TIERS: Final = (Tier(6, money("10.00")), Tier(12, money("9.00")))
+
+
+class TestAbsentColumns:
+    async def test_a_file_without_descriptions_keeps_them_and_an_empty_cell_clears(
+        self, database: PostgresDatabase
+    ) -> None:
+        """No description column: descriptions stay and the rows are unchanged; a present
+        column with an empty cell clears the description."""
+        await imported(database, [product("A", description="Blue"), product("B")])
+        before, versions = await timestamps(database), await row_versions(database)
+        bare = [product("A"), product("B")]
+
+        kept = await imported(database, bare, fields=WITHOUT_DESCRIPTION)
+
+        assert (RowCounts(unchanged=2), "unchanged") == (kept.counts, kept.outcome)
+        assert "Blue" == (await current_catalog(database))["A"].description
+        assert (before, versions) == (await timestamps(database), await row_versions(database))
+        cleared = await imported(database, bare)
+        assert RowCounts(updated=1, unchanged=1) == cleared.counts
+        assert {p.sku: p for p in bare} == await current_catalog(database)
+
+    async def test_an_update_sets_only_the_carried_columns(
+        self, database: PostgresDatabase
+    ) -> None:
+        """A price change from a file of required columns keeps category, description,
+        active and tiers; a new product gets the defaults."""
+        stored = product("A", description="Blue", active=False, tiers=TIERS)
+        await imported(database, [stored])
+        cheaper, new = product("A", unit_price=money("11.00"), category=None), product("N")
+
+        record = await imported(database, [cheaper, new], fields=())
+
+        assert RowCounts(created=1, updated=1) == record.counts
+        expected = {"A": attrs.evolve(stored, unit_price=money("11.00")), "N": new}
+        assert expected == await current_catalog(database)
+
+    async def test_tier_columns_replace_the_tiers(self, database: PostgresDatabase) -> None:
+        """A file with tier columns sets exactly its tiers, none when its cells are empty."""
+        await imported(database, [product("A", tiers=TIERS), product("B", tiers=TIERS)])
+        fewer = (Tier(6, money("10.50")),)
+
+        record = await imported(database, [product("A", tiers=fewer), product("B")])
+
+        assert RowCounts(updated=2) == record.counts
+        catalog = await current_catalog(database)
+        assert (fewer, ()) == (catalog["A"].tiers, catalog["B"].tiers)
+
+    async def test_kept_tiers_that_no_longer_fit_refuse_their_row(
+        self, database: PostgresDatabase
+    ) -> None:
+        """A price at or below a kept tier, or a new currency, is refused and written
+        nowhere; the other rows are written. Without a taker nothing is written."""
+        await imported(database, [product("A", tiers=TIERS), product("B", tiers=TIERS)])
+        rows = [
+            product("A", unit_price=money("10.00"), stock=1),
+            product("B", unit_price=money("12.00", BHD)),
+            product("C"),
+        ]
+        catalog = await current_catalog(database)
+
+        with pytest.raises(KeptTiersConflictError, match=r"line 1, unit_price: EUR 10\.00 is"):
+            await imported(database, rows, fields=())
+        assert catalog == await current_catalog(database)
+        refused: list[RejectedRow] = []
+        record = await imported(
+            database, rows, policy="skip-rows", fields=(), failed=2, reject=refused.append
+        )
+
+        assert RowCounts(created=1, failed=2) == record.counts
+        assert [(1, "unit_price"), (2, "currency")] == [
+            (row.errors[0].line, row.errors[0].column) for row in refused
+        ]
+        assert {RowErrorCode.KEPT_TIERS_CONFLICT} == {row.errors[0].code for row in refused}
+        assert {**catalog, "C": product("C")} == await current_catalog(database)
+
+    async def test_the_plan_and_the_upsert_agree(self, database: PostgresDatabase) -> None:
+        """Planned against the catalog, a file missing optional columns gives the counts,
+        the failures and the products that importing it gives."""
+        stored = [
+            product("A", description="Blue", active=False, tiers=TIERS),
+            product("B", description="Red"),
+            product("C", tiers=TIERS),
+        ]
+        await imported(database, stored)
+        data = (
+            b"sku,name,unit_price,currency,tax_category,stock,category\n"
+            b"A,Product A,12.00,EUR,standard,10,kitchen\n"
+            b"B,Product B,13.00,EUR,standard,10,\n"
+            b"C,Product C,9.50,EUR,standard,10,kitchen\n"
+            b"D,Product D,1.00,EUR,standard,10,tea\n"
+        )
+        header, *records = parse_catalog(data.splitlines(keepends=True))
+        assert isinstance(header, Header)
+        plan = plan_import([header, *records], await current_catalog(database))
+        rows = [record for record in records if isinstance(record, ProductRow)]
+        refused: list[RejectedRow] = []
+
+        record = await imported(
+            database,
+            rows,
+            policy="skip-rows",
+            fields=carried_fields(header.columns),
+            reject=refused.append,
+        )
+
+        counts = plan.counts
+        assert (counts.created, counts.updated, counts.unchanged) == (
+            record.counts.created,
+            record.counts.updated,
+            record.counts.unchanged,
+        )
+        assert [(4, "C")] == [(row.line, row.sku) for row in plan.failures]
+        assert list(plan.failures) == refused
+        expected = {p.sku: p for p in stored} | {p.sku: p for p in plan.products}
+        assert expected == await current_catalog(database)
+
+
 class TestIndexUse:
-    async def test_the_upsert_arbitrates_on_the_sku_index(self, database: PostgresDatabase) -> None:
-        """ON CONFLICT (sku) finds existing products through products_sku_key."""
+    @pytest.mark.parametrize("fields", [OPTIONAL_FIELDS, ()], ids=["every-column", "required"])
+    async def test_the_upsert_arbitrates_on_the_sku_index(
+        self, database: PostgresDatabase, fields: Collection[OptionalField]
+    ) -> None:
+        """ON CONFLICT (sku) finds existing products through products_sku_key, whichever
+        optional columns the file has."""
         async with database.copy_transaction() as transaction:
             await transaction.execute(CREATE_STAGING_SQL)
-            plan = await plan_of(database, UPSERT_SQL)
+            plan = await plan_of(database, upsert_sql(fields))
 
         assert "Conflict Arbiter Indexes: products_sku_key" in plan
         assert "Conflict Arbiter Indexes: inventory_pkey" in plan

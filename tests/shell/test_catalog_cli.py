@@ -185,6 +185,53 @@ class TestImport:
         ] == (counts)
         assert {"MUG-1": "12.0000", "MUG-2": "8.5000", "TEA-1": "4.2000"} == _prices(catalog_db)
 
+    def test_a_file_without_optional_columns_keeps_them_and_the_dry_run_agrees(
+        self, tmp_path: Path, catalog_db: PostgresUrl, env: dict[str, str]
+    ) -> None:
+        """Without description, active and tier columns an import changes only the rest;
+        the dry run reports the same counts, and a kept tier the new price reaches fails
+        its row in both."""
+        full = tmp_path / "full.csv"
+        full.write_text(
+            f"{HEADER},description,active,price_from_6\n"
+            f"{ROWS[0]},Blue glaze,false,11.00\n"
+            f"{ROWS[1]},White,true,\n"
+            f"{ROWS[2]},Sencha,true,4.00\n",
+            encoding="utf-8",
+        )
+        assert 0 == run_pulseshop("catalog", "import", str(full), env=env).returncode
+        partial = _catalog_file(
+            tmp_path / "partial.csv",
+            ROWS[0].replace("12.00", "12.50"),
+            ROWS[1],
+            ROWS[2].replace("4.20", "3.90"),
+            ROWS[3],
+        )
+        args = ("catalog", "import", "--on-error", "skip-rows")
+
+        dry = run_pulseshop(*args, "--dry-run", str(partial), env=env)
+        real = run_pulseshop(*args, str(partial), env=env)
+
+        expected = {"created": 1, "updated": 1, "unchanged": 1, "failed rows": 1}
+        assert (expected, expected) == (_counts(dry.stdout), _counts(real.stdout))
+        assert "update line 2, MUG-1: unit_price EUR 12.00 -> EUR 12.50" in dry.stdout
+        conflict = "line 4, column unit_price: EUR 3.90 is not above the stored price from 6"
+        assert conflict in dry.stdout
+        assert conflict in real.stdout
+        rows = asyncio.run(
+            _query(
+                catalog_db,
+                "SELECT sku, unit_price::text AS price, description, active, "
+                "tier_prices::text AS tiers FROM products ORDER BY sku",
+            )
+        )
+        assert [
+            ("MUG-1", "12.5000", "Blue glaze", False, "{11.0000}"),
+            ("MUG-2", "8.5000", "White", True, "{}"),
+            ("TEA-1", "4.2000", "Sencha", True, "{4.0000}"),
+            ("TEA-2", "3.9000", None, True, "{}"),
+        ] == [(r["sku"], r["price"], r["description"], r["active"], r["tiers"]) for r in rows]
+
     def test_dry_run_of_a_failing_file_says_it_would_be_rejected(
         self, tmp_path: Path, env: dict[str, str]
     ) -> None:

@@ -8,6 +8,11 @@ what the file would have created, updated and left unchanged, and the rejected i
 recorded with those counts. A dry run plans `PLAN_CHUNK` products at a time against the
 catalog's current values for their SKUs, so it holds one chunk at a time too.
 
+Both change only the optional fields the file's header carries (`carried_fields`), and
+both fail a row that would keep stored volume prices its new unit price no longer allows:
+the plan finds it in its chunk, the database in its upsert. So a dry run and an import of
+the same file against the same catalog report the same counts.
+
 A SKU repeated in a file fails on its later rows (the parser says which line had it
 first); the first row is a valid row like any other. A streaming import has written that
 row by the time a repeat appears, and a dry run must say what the import does, so both
@@ -48,6 +53,7 @@ from pulseshop.core.catalog import (
     ProductRow,
     RejectedRow,
     Severity,
+    carried_fields,
     export_rows,
     plan_import,
 )
@@ -63,7 +69,7 @@ if TYPE_CHECKING:
         PostgresUrl,
     )
     from pulseshop.adapters.postgres.catalog_imports import ImportProblem
-    from pulseshop.core.catalog import CatalogRecord, Change, Product, RowError
+    from pulseshop.core.catalog import CatalogRecord, Change, OptionalField, Product, RowError
     from pulseshop.shell.catalog_files import CatalogSource
 
 T = TypeVar("T")
@@ -107,15 +113,19 @@ class ProblemLog:
         """Every problem found, kept or not."""
         return self.errors + self.warnings
 
+    def reject(self, row: RejectedRow) -> None:
+        """Count a failed row and log its problems."""
+        self.failed_rows += 1
+        for error in row.errors:
+            self.add(error)
+
     def valid_rows(self, records: Iterable[CatalogRecord]) -> Iterator[ProductRow]:
         """The valid rows of ``records``, logging the rejected ones as they pass."""
         for record in records:
             if isinstance(record, ProductRow):
                 yield record
             elif isinstance(record, RejectedRow):
-                self.failed_rows += 1
-                for error in record.errors:
-                    self.add(error)
+                self.reject(record)
             elif isinstance(record, Header):  # pragma: no cover - the caller took the header
                 for warning in record.warnings:
                     self.add(warning)
@@ -166,13 +176,15 @@ async def import_catalog(
     ``on_change`` sees each change a dry run finds, as it finds it.
     """
     records = source.records()
-    problems = ProblemLog(source.header(records).warnings)
+    header = source.header(records)
+    fields = carried_fields(header.columns)
+    problems = ProblemLog(header.warnings)
     attempt = ImportAttempt(source.sha256, source.name, datetime.now(UTC), policy)
     previous = await previous_import(database, source.sha256)
     rows = problems.valid_rows(records)
     recorded: CatalogImport
     if dry_run:
-        counts = await _plan(database, rows, on_change)
+        counts = await _plan(database, rows, fields, problems, on_change)
         _check_unchanged(source)
         counts = attrs.evolve(counts, failed=problems.failed_rows)
         recorded = await record_dry_run(database, attempt=attempt, counts=counts, errors=problems)
@@ -181,10 +193,12 @@ async def import_catalog(
             async with database.transaction():
                 recorded = await apply_import(
                     database,
-                    (row.product for row in rows),
+                    rows,
                     attempt=attempt,
+                    fields=fields,
                     failed=0 if policy == "reject-all" else lambda: problems.failed_rows,
                     errors=problems,
+                    reject=problems.reject,
                 )
                 _check_unchanged(source)
                 _roll_back_if_rejected(policy, problems, recorded)
@@ -218,12 +232,18 @@ def _check_unchanged(source: CatalogSource) -> None:
 
 
 async def _plan(
-    database: PostgresDatabase, rows: Iterator[ProductRow], on_change: Callable[[Change], None]
+    database: PostgresDatabase,
+    rows: Iterator[ProductRow],
+    fields: frozenset[OptionalField],
+    problems: ProblemLog,
+    on_change: Callable[[Change], None],
 ) -> RowCounts:
     created = updated = unchanged = 0
     while chunk := list(islice(rows, PLAN_CHUNK)):
         current = await current_catalog(database, [row.product.sku for row in chunk])
-        plan = plan_import(chunk, current)
+        plan = plan_import(chunk, current, fields=fields)
+        for failure in plan.failures:
+            problems.reject(failure)
         for change in plan.changes:
             if change.kind is ChangeKind.CREATE:
                 created += 1

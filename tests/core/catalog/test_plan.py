@@ -6,6 +6,7 @@ import attrs
 import pytest
 
 from pulseshop.core.catalog import (
+    OPTIONAL_FIELDS,
     CatalogRecord,
     Change,
     ChangeKind,
@@ -17,11 +18,14 @@ from pulseshop.core.catalog import (
     RejectedRow,
     RowError,
     RowErrorCode,
+    carried_fields,
     field_changes,
+    kept_tiers_error,
     plan_import,
 )
+from pulseshop.core.money import USD, Money
 from pulseshop.core.pricing import Tier
-from tests.core.catalog._files import GOOD, eur, records_of
+from tests.core.catalog._files import GOOD, HEADER, eur, records_of
 
 pytestmark = pytest.mark.unit
 
@@ -39,7 +43,11 @@ class TestClassification:
         """A new SKU creates, a changed one updates with its fields, an equal one is
         unchanged."""
         cheaper = attrs.evolve(MUG, unit_price=eur("11.00"), active=False)
-        rows: list[CatalogRecord] = [Header(1, ()), ProductRow(2, cheaper), ProductRow(3, TEA)]
+        rows: list[CatalogRecord] = [
+            Header(1, tuple(HEADER.split(","))),
+            ProductRow(2, cheaper),
+            ProductRow(3, TEA),
+        ]
 
         plan = plan_import(
             rows, {"MUG-1": MUG, "TEA-1": TEA, "OLD-1": attrs.evolve(TEA, sku="OLD-1")}
@@ -95,6 +103,103 @@ class TestClassification:
         )
 
         assert 1 == plan.unchanged
+
+
+TIERED = attrs.evolve(MUG, active=False, tiers=(Tier(6, eur("10.00")), Tier(12, eur("9.00"))))
+REQUIRED = "sku,name,unit_price,currency,tax_category,stock"
+
+
+class TestAbsentColumns:
+    def test_carried_fields_follow_the_header(self) -> None:
+        """Named optional columns carry their field; any tier column carries the tiers."""
+        assert frozenset() == carried_fields(REQUIRED.split(","))
+        assert frozenset(OPTIONAL_FIELDS) == carried_fields([*HEADER.split(","), "price_from_6"])
+        assert frozenset({"tiers"}) == carried_fields(["price_from_12", "tiers", "price_from_"])
+
+    def test_a_file_without_optional_columns_keeps_them(self) -> None:
+        """Category, description, active and tiers stay as stored; a new product gets
+        the defaults."""
+        records = records_of(
+            "MUG-1,Mug,12.00,EUR,standard,4", "TEA-1,Tea,4.00,EUR,reduced,10", header=REQUIRED
+        )
+
+        plan = plan_import(records, {"MUG-1": TIERED})
+
+        assert ImportCounts(created=1, updated=0, unchanged=1, failed=0) == plan.counts
+        assert (Product("TEA-1", "Tea", eur("4.00"), "reduced", 10),) == plan.products
+
+    def test_an_update_lists_only_carried_fields_and_writes_the_kept_ones(self) -> None:
+        """The change names what the file changes; its product keeps the rest."""
+        records = records_of("MUG-1,Mug,11.00,EUR,standard,4,", header=f"{REQUIRED},description")
+
+        [change] = plan_import(records, {"MUG-1": TIERED}).changes
+
+        assert (
+            FieldChange("unit_price", eur("12.00"), eur("11.00")),
+            FieldChange("description", "Blue", None),
+        ) == change.fields
+        expected = attrs.evolve(TIERED, unit_price=eur("11.00"), description=None)
+        assert expected == change.product
+
+    def test_empty_cells_of_present_columns_mean_the_default(self) -> None:
+        """An empty category, description and active set none, none and active."""
+        records = records_of("MUG-1,Mug,12.00,EUR,standard,4,,,", header=HEADER)
+
+        [change] = plan_import(records, {"MUG-1": TIERED}).changes
+
+        assert ["category", "description", "active"] == [field.field for field in change.fields]
+        assert attrs.evolve(TIERED, category=None, description=None, active=True) == (
+            change.product
+        )
+
+    def test_tier_columns_replace_the_tiers_as_a_whole(self) -> None:
+        """A tier the header has no column for is removed; empty tier cells mean none."""
+        header = f"{REQUIRED},price_from_6"
+        records = records_of("MUG-1,Mug,12.00,EUR,standard,4,10.50", header=header)
+
+        [change] = plan_import(records, {"MUG-1": TIERED}).changes
+
+        tiers = (Tier(6, eur("10.50")),)
+        assert (FieldChange("tiers", TIERED.tiers, tiers),) == change.fields
+        emptied = plan_import(records_of("MUG-1,Mug,12.00,EUR,standard,4,", header=header), {})
+        assert () == emptied.products[0].tiers
+
+    def test_explicit_fields_win_over_the_header(self) -> None:
+        """Rows planned in chunks, without their header, say what the file carries."""
+        rows = [ProductRow(2, attrs.evolve(MUG, description=None))]
+        with_header: list[CatalogRecord] = [Header(1, ("description",)), *rows]
+
+        assert 1 == plan_import(rows, {"MUG-1": MUG}, fields=()).unchanged
+        assert 1 == plan_import(with_header, {"MUG-1": MUG}, fields=()).unchanged
+        assert 1 == plan_import(rows, {"MUG-1": MUG}).counts.updated
+
+    def test_kept_tiers_must_stay_below_the_new_price(self) -> None:
+        """A lower unit price that kept tiers would reach fails the row, naming the tier."""
+        records = records_of(
+            "MUG-1,Mug,10.00,EUR,standard,4", "MUG-2,Mug,10.01,EUR,standard,4", header=REQUIRED
+        )
+
+        plan = plan_import(records, {"MUG-1": TIERED, "MUG-2": attrs.evolve(TIERED, sku="MUG-2")})
+
+        [failure] = plan.failures
+        assert [(2, "unit_price", RowErrorCode.KEPT_TIERS_CONFLICT)] == _codes(failure)
+        assert failure.errors[0].message.startswith(
+            "EUR 10.00 is not above the stored price from 6 units on, EUR 10.00: "
+        )
+        assert ImportCounts(created=0, updated=1, unchanged=0, failed=1) == plan.counts
+
+    def test_kept_tiers_must_be_in_the_new_currency(self) -> None:
+        """A new currency with kept tiers fails the row; without stored tiers it is fine."""
+        error = kept_tiers_error(3, Money.of("12.00", USD), TIERED.tiers)
+
+        assert error is not None
+        assert (3, "currency", RowErrorCode.KEPT_TIERS_CONFLICT) == (
+            error.line,
+            error.column,
+            error.code,
+        )
+        assert "the stored volume prices are in EUR, not USD" in error.message
+        assert kept_tiers_error(3, Money.of("12.00", USD), ()) is None
 
 
 class TestRepeatedSkus:

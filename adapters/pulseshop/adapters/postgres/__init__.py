@@ -2,6 +2,7 @@
 the catalog's store."""
 
 from pulseshop.adapters.postgres.catalog import (
+    KeptTiersConflictError,
     UnreadableProductError,
     apply_import,
     catalog_is_new,
@@ -41,6 +42,7 @@ __all__ = [
     "ImportOutcome",
     "ImportPolicy",
     "ImportProblem",
+    "KeptTiersConflictError",
     "PostgresDatabase",
     "PostgresUrl",
     "Row",

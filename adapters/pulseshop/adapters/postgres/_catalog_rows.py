@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Final, final
 
 from returns.pipeline import is_successful
 
+from pulseshop.core.catalog.plan import kept_tiers_error
 from pulseshop.core.catalog.product import Product
+from pulseshop.core.catalog.records import RejectedRow
 from pulseshop.core.money import Currency, CurrencyMismatchError, Money, currency_of
 from pulseshop.core.pricing import Tier
 
@@ -107,9 +109,10 @@ class ProductReader:
         )
 
 
-def staged_row(product: Product) -> tuple[object, ...]:
-    """The staging row for ``product``: sku, name, category, description, unit_price,
-    currency, tax_category, active, tier_quantities, tier_prices, stock."""
+def staged_row(line: int, product: Product) -> tuple[object, ...]:
+    """The staging row for ``product`` from line ``line``: line, sku, name, category,
+    description, unit_price, currency, tax_category, active, tier_quantities, tier_prices,
+    stock."""
     price = product.unit_price
     tiers = product.tiers
     quantities: Sequence[int] = ()
@@ -120,6 +123,7 @@ def staged_row(product: Product) -> tuple[object, ...]:
         quantities = [tier.min_quantity for tier in tiers]
         prices = [tier.unit_price.amount for tier in tiers]
     return (
+        line,
         product.sku,
         product.name,
         product.category,
@@ -132,3 +136,20 @@ def staged_row(product: Product) -> tuple[object, ...]:
         prices,
         product.stock,
     )
+
+
+def kept_tiers_rejection(row: Row) -> RejectedRow:
+    """The failed row the upsert reports when a row would keep stored tiers that no longer
+    fit: its line, sku, unit_price and currency, and the stored currency, tier_quantities
+    and tier_prices."""
+    sku = row["sku"]
+    price = _exact(row["unit_price"], _currency(row["currency"]), sku)
+    stored = _currency(row["stored_currency"])
+    kept = tuple(
+        Tier(quantity, _exact(amount, stored, sku))
+        for quantity, amount in zip(row["tier_quantities"], row["tier_prices"], strict=True)
+    )
+    error = kept_tiers_error(row["line"], price, kept)
+    if error is None:  # pragma: no cover - the upsert reports only rows whose tiers conflict
+        raise AssertionError(f"{sku}: the upsert reported tiers that fit")
+    return RejectedRow(row["line"], sku, (error,))

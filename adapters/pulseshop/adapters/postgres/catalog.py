@@ -15,11 +15,13 @@ time or paged through in SKU order.
 from __future__ import annotations
 
 from itertools import islice
-from typing import TYPE_CHECKING, Final
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, final
 
 from pulseshop.adapters.postgres._catalog_rows import (
     ProductReader,
     UnreadableProductError,
+    kept_tiers_rejection,
     staged_row,
 )
 from pulseshop.adapters.postgres.catalog_imports import (
@@ -30,20 +32,34 @@ from pulseshop.adapters.postgres.catalog_imports import (
     RowCounts,
     insert_import,
 )
+from pulseshop.core.catalog.columns import OPTIONAL_FIELDS
+from pulseshop.core.catalog.records import ProductRow
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
+    from collections.abc import (
+        AsyncIterator,
+        Callable,
+        Collection,
+        Iterable,
+        Iterator,
+        Mapping,
+        Sequence,
+    )
 
     from pulseshop.adapters.postgres.database import PostgresDatabase
+    from pulseshop.core.catalog.columns import OptionalField
     from pulseshop.core.catalog.product import Product
+    from pulseshop.core.catalog.records import RejectedRow
 
 __all__ = [
+    "KeptTiersConflictError",
     "UnreadableProductError",
     "apply_import",
     "catalog_is_new",
     "current_catalog",
     "export_catalog",
     "tier_quantities",
+    "upsert_sql",
 ]
 
 BULK_TIMEOUT: Final = 900.0
@@ -62,7 +78,19 @@ IMPORT_LOCK_KEY: Final = int.from_bytes(b"PSCATIMP", "big") - 2**63
 
 STAGING_TABLE: Final = "catalog_staging"
 
+
+@final
+class KeptTiersConflictError(ValueError):
+    """Rows would keep stored volume prices that no longer fit their new unit price (the
+    import named no ``reject`` to take them): nothing was written."""
+
+    def __init__(self, rows: Sequence[RejectedRow]) -> None:
+        super().__init__("; ".join(str(error) for row in rows for error in row.errors))
+        self.rows = tuple(rows)
+
+
 STAGED_COLUMNS: Final = (
+    "line",
     "sku",
     "name",
     "category",
@@ -79,6 +107,7 @@ STAGED_COLUMNS: Final = (
 
 CREATE_STAGING_SQL: Final = """
     CREATE TEMPORARY TABLE catalog_staging (
+        line            integer NOT NULL,
         sku             text COLLATE "C" NOT NULL,
         name            text NOT NULL,
         category        text,
@@ -93,24 +122,46 @@ CREATE_STAGING_SQL: Final = """
     ) ON COMMIT DROP
 """
 
+REQUIRED_PRODUCT_COLUMNS: Final = ("name", "unit_price", "currency", "tax_category")
+"""The product columns every import sets."""
+
+OPTIONAL_PRODUCT_COLUMNS: Final[Mapping[OptionalField, tuple[str, ...]]] = MappingProxyType(
+    {
+        "category": ("category",),
+        "description": ("description",),
+        "active": ("active",),
+        "tiers": ("tier_quantities", "tier_prices"),
+    }
+)
+"""The product columns of each optional field: an import sets them only when its file
+carries the field."""
+
+# A row that keeps a product's stored tiers (its file has no tier column) but changes the
+# currency or lowers the unit price to a stored tier price or below would break the tiers'
+# CHECK. Stored tiers fall as the quantity grows, so the first is the highest.
+_KEPT_TIERS_CONFLICT: Final = """
+    p.id IS NOT NULL AND cardinality(p.tier_quantities) > 0
+    AND (p.currency <> s.currency OR p.tier_prices[1] >= s.unit_price)
+"""
+
 # One statement, one snapshot. `staged` compares each staged row with the product and stock
-# as they were when the statement began; only new and changed rows reach the INSERTs, so an
-# unchanged row is neither rewritten nor even locked, and the counts come from that
-# comparison. The WHERE of each DO UPDATE repeats the comparison against the row as it is
-# when written, for a writer that committed since. A SKU staged twice makes the statement
+# as they were when the statement began, on the columns the file carries; only new and
+# changed rows reach the INSERTs, so an unchanged row is neither rewritten nor even locked,
+# and the counts come from that comparison. A new product takes every staged column; an
+# update sets only the carried columns, so the others stay as stored. The WHERE of each DO
+# UPDATE repeats the comparison against the row as it is when written, for a writer that
+# committed since. A row whose kept tiers would no longer fit is written nowhere and comes
+# back, one result row each, beside the counts. A SKU staged twice makes the statement
 # fail ("cannot affect row a second time").
-UPSERT_SQL: Final = """
+_UPSERT_TEMPLATE: Final = """
     WITH staged AS (
-        SELECT s.sku, s.name, s.category, s.description, s.unit_price, s.currency,
+        SELECT s.line, s.sku, s.name, s.category, s.description, s.unit_price, s.currency,
                s.tax_category, s.active, s.tier_quantities, s.tier_prices, s.stock,
                p.id AS product_id,
                p.id IS NULL AS created,
-               (p.name, p.category, p.description, p.unit_price, p.currency, p.tax_category,
-                p.active, p.tier_quantities, p.tier_prices)
-                   IS DISTINCT FROM
-                 (s.name, s.category, s.description, s.unit_price, s.currency, s.tax_category,
-                  s.active, s.tier_quantities, s.tier_prices) AS product_changed,
-               i.stock IS DISTINCT FROM s.stock AS stock_changed
+               ({stored}) IS DISTINCT FROM ({staged}) AS product_changed,
+               i.stock IS DISTINCT FROM s.stock AS stock_changed,
+               {conflict} AS kept_tiers_conflict
         FROM catalog_staging AS s
         LEFT JOIN products AS p ON p.sku = s.sku
         LEFT JOIN inventory AS i ON i.product_id = p.id
@@ -123,24 +174,11 @@ UPSERT_SQL: Final = """
         SELECT sku, name, category, description, unit_price, currency, tax_category, active,
                tier_quantities, tier_prices
         FROM staged
-        WHERE product_changed
+        WHERE product_changed AND NOT kept_tiers_conflict
         ON CONFLICT (sku) DO UPDATE SET
-            name = excluded.name,
-            category = excluded.category,
-            description = excluded.description,
-            unit_price = excluded.unit_price,
-            currency = excluded.currency,
-            tax_category = excluded.tax_category,
-            active = excluded.active,
-            tier_quantities = excluded.tier_quantities,
-            tier_prices = excluded.tier_prices,
+            {assignments},
             updated_at = now()
-        WHERE (p.name, p.category, p.description, p.unit_price, p.currency, p.tax_category,
-               p.active, p.tier_quantities, p.tier_prices)
-            IS DISTINCT FROM
-              (excluded.name, excluded.category, excluded.description, excluded.unit_price,
-               excluded.currency, excluded.tax_category, excluded.active,
-               excluded.tier_quantities, excluded.tier_prices)
+        WHERE ({stored}) IS DISTINCT FROM ({excluded})
         RETURNING p.id, p.sku
     ),
     restocked AS (
@@ -148,16 +186,49 @@ UPSERT_SQL: Final = """
         SELECT coalesce(st.product_id, w.id), st.stock
         FROM staged AS st
         LEFT JOIN written AS w ON w.sku = st.sku
-        WHERE st.stock_changed
+        WHERE st.stock_changed AND NOT st.kept_tiers_conflict
         ON CONFLICT (product_id) DO UPDATE SET stock = excluded.stock, updated_at = now()
         WHERE i.stock IS DISTINCT FROM excluded.stock
+    ),
+    counted AS (
+        SELECT
+            count(*) FILTER (WHERE created) AS created,
+            count(*) FILTER (
+                WHERE NOT (created OR kept_tiers_conflict) AND (product_changed OR stock_changed)
+            ) AS updated,
+            count(*) FILTER (
+                WHERE NOT (created OR kept_tiers_conflict OR product_changed OR stock_changed)
+            ) AS unchanged
+        FROM staged
     )
-    SELECT
-        count(*) FILTER (WHERE created) AS created,
-        count(*) FILTER (WHERE NOT created AND (product_changed OR stock_changed)) AS updated,
-        count(*) FILTER (WHERE NOT (created OR product_changed OR stock_changed)) AS unchanged
-    FROM staged
+    SELECT c.created, c.updated, c.unchanged,
+           k.line, k.sku, k.unit_price, k.currency,
+           p.currency AS stored_currency, p.tier_quantities, p.tier_prices
+    FROM counted AS c
+    LEFT JOIN staged AS k ON k.kept_tiers_conflict
+    LEFT JOIN products AS p ON p.id = k.product_id
+    ORDER BY k.line
 """
+
+
+def upsert_sql(fields: Collection[OptionalField] = OPTIONAL_FIELDS) -> str:
+    """The upsert of the staged rows for a file that carries the optional ``fields``: an
+    update sets, and compares, only the required columns and those of ``fields``."""
+    columns = [*REQUIRED_PRODUCT_COLUMNS]
+    for field in OPTIONAL_FIELDS:
+        if field in fields:
+            columns.extend(OPTIONAL_PRODUCT_COLUMNS[field])
+    return _UPSERT_TEMPLATE.format(
+        stored=", ".join(f"p.{column}" for column in columns),
+        staged=", ".join(f"s.{column}" for column in columns),
+        excluded=", ".join(f"excluded.{column}" for column in columns),
+        assignments=", ".join(f"{column} = excluded.{column}" for column in columns),
+        conflict="false" if "tiers" in fields else f"({_KEPT_TIERS_CONFLICT.strip()})",
+    )
+
+
+UPSERT_SQL: Final = upsert_sql()
+"""The upsert of a file that carries every optional field."""
 
 _PRODUCT_COLUMNS: Final = """
     p.sku, p.name, p.category, p.description, p.unit_price, p.currency, p.tax_category,
@@ -260,24 +331,40 @@ async def tier_quantities(database: PostgresDatabase) -> tuple[int, ...]:
 
 async def apply_import(
     database: PostgresDatabase,
-    products: Iterable[Product],
+    products: Iterable[Product | ProductRow],
     *,
     attempt: ImportAttempt,
+    fields: Collection[OptionalField] = OPTIONAL_FIELDS,
     failed: int | Callable[[], int] = 0,
     errors: Iterable[ImportProblem] = (),
+    reject: Callable[[RejectedRow], object] | None = None,
     command_timeout: float = BULK_TIMEOUT,
 ) -> CatalogImport:
     """Create or update ``products`` by SKU and record the import, all in one transaction.
 
+    An update changes only what the file says: the required fields, and the optional
+    ``fields`` the file carries (`carried_fields` of its header). The other optional fields
+    of an existing product stay as stored and are not compared; a new product takes them
+    from its `Product` (the parser gives the defaults for absent columns). A row that would
+    keep stored tiers that no longer fit its unit price or currency is not written
+    (`kept_tiers_error` says why), exactly as `plan_import` fails it.
+
     Args:
         database: the catalog's database.
-        products: valid products, each SKU once, streamed (read once, not kept).
+        products: valid products, each SKU once, streamed (read once, not kept); a
+            `ProductRow` names its line in problems, a bare `Product` its position from 1.
         attempt: the file, when reading it began, and the policy.
+        fields: the optional fields the file carries; by default every one.
         failed: how many rows of the file failed and are skipped (only under skip-rows),
-            or a function saying so, called once ``products`` are read: a caller that
-            parses as it streams knows the number only then.
+            or a function saying so, called once ``products`` are read and ``reject`` has
+            seen every row the database refused: a caller that parses as it streams knows
+            the number only then.
         errors: the file's problems, recorded with the import, in their order; read once
             ``products`` are, so a caller may still be adding to it while they stream.
+        reject: takes each row refused because its kept tiers no longer fit, in line
+            order, before the import is recorded; the caller counts it in ``failed`` and
+            ``errors`` (and under reject-all rolls back). Without it such a row raises
+            `KeptTiersConflictError` and nothing is written.
         command_timeout: seconds waiting for another import, the COPY and the upsert may
             each take.
 
@@ -287,6 +374,7 @@ async def apply_import(
 
     Raises:
         ValueError: a reject-all import with failed rows (record it as rejected instead).
+        KeptTiersConflictError: rows refused, and no ``reject`` to take them.
     """
     if attempt.policy == "reject-all" and isinstance(failed, int) and failed:
         raise ValueError("a reject-all import with failed rows writes nothing: record it")
@@ -299,18 +387,31 @@ async def apply_import(
         await transaction.copy_records(
             STAGING_TABLE,
             STAGED_COLUMNS,
-            map(staged_row, products),
+            _staged_rows(products),
             command_timeout=command_timeout,
         )
         # A temporary table has no statistics until it is analyzed, and the upsert's joins
         # are planned from them.
         await transaction.execute(f"ANALYZE {STAGING_TABLE}", command_timeout=command_timeout)
-        row = await transaction.fetch_one(UPSERT_SQL, command_timeout=command_timeout)
-        if row is None:  # pragma: no cover - an aggregate without GROUP BY returns a row
-            raise AssertionError("the upsert returned no counts")
+        rows = await transaction.fetch_all(upsert_sql(fields), command_timeout=command_timeout)
         # Dropped now, not at commit: its space is freed before the import is recorded.
         await transaction.execute(f"DROP TABLE {STAGING_TABLE}")
+        refused = [kept_tiers_rejection(row) for row in rows if row["line"] is not None]
+        if refused:
+            if reject is None:
+                raise KeptTiersConflictError(refused)
+            for rejected in refused:
+                reject(rejected)
         failures = failed if isinstance(failed, int) else failed()
-        counts = RowCounts(row["created"], row["updated"], row["unchanged"], failures)
+        first = rows[0]
+        counts = RowCounts(first["created"], first["updated"], first["unchanged"], failures)
         outcome: ImportOutcome = "applied" if counts.created or counts.updated else "unchanged"
         return await insert_import(transaction, attempt, counts, outcome, errors)
+
+
+def _staged_rows(products: Iterable[Product | ProductRow]) -> Iterator[tuple[object, ...]]:
+    for position, item in enumerate(products, start=1):
+        if isinstance(item, ProductRow):
+            yield staged_row(item.line, item.product)
+        else:
+            yield staged_row(position, item)

@@ -11,19 +11,24 @@ blanks around a value are part of it.
 ('price_from_10', 10, None)
 >>> ACTIVE_WORDS["yes"], ACTIVE_WORDS["0"]
 (True, False)
+>>> sorted(carried_fields(["sku", "name", "description", "price_from_6", "colour"]))
+['description', 'tiers']
 """
 
 from __future__ import annotations
 
 import re
 from types import MappingProxyType
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias, final
 
 import attrs
 
 from pulseshop.core.catalog.product import MAX_DESCRIPTION, MAX_NAME, MAX_STOCK
 from pulseshop.core.money import MAX_AMOUNT
 from pulseshop.core.pricing import MAX_QUANTITY
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 @final
@@ -124,3 +129,25 @@ def tier_quantity(name: str) -> int | None:
         return None
     quantity = int(match[1])
     return quantity if 2 <= quantity <= MAX_TIER_QUANTITY else None
+
+
+OptionalField: TypeAlias = Literal["category", "description", "active", "tiers"]
+"""A field of a `Product` that a file may leave out: its own column, or for ``tiers`` the
+``price_from_<N>`` columns."""
+
+OPTIONAL_FIELDS: Final[tuple[OptionalField, ...]] = ("category", "description", "active", "tiers")
+"""Every optional field, in the order a change lists them."""
+
+
+def carried_fields(columns: Iterable[str]) -> frozenset[OptionalField]:
+    """The optional fields a file with these header names (as matched) sets.
+
+    A file sets ``category``, ``description`` and ``active`` when it has their columns, and
+    ``tiers`` when it has at least one ``price_from_<N>`` column. An import leaves the other
+    optional fields of an existing product as they are; required fields are always set.
+    """
+    names = set(columns)
+    has_tiers = any(tier_quantity(name) is not None for name in names)
+    return frozenset(
+        field for field in OPTIONAL_FIELDS if (has_tiers if field == "tiers" else field in names)
+    )

@@ -51,6 +51,8 @@ class RowErrorCode(enum.Enum):
     INVALID_BOOLEAN = "invalid_boolean"
     TIERS_NOT_DECREASING = "tiers_not_decreasing"
     DUPLICATE_SKU = "duplicate_sku"
+    # A row against the product as stored.
+    KEPT_TIERS_CONFLICT = "kept_tiers_conflict"
 
     @property
     def severity(self) -> Severity:

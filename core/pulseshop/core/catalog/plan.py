@@ -6,6 +6,15 @@ not mention are left alone: an import never deletes. A SKU on more than one row 
 every one of its rows, so the plan does not depend on which row comes first; apart from the
 lines the errors name, the order of the rows changes nothing.
 
+An import changes only what the file says. A product's optional fields (``category``,
+``description``, ``active``, and its volume prices ``tiers``) are set only when the file has
+their columns (any ``price_from_<N>`` column for ``tiers``, which then replace the product's
+tiers as a whole); otherwise an update keeps them as stored, and a new product gets the
+default (none, none, active, no tiers). An update lists only the fields that change, and
+``Change.product`` is the product as it will be stored, kept fields included. A row that
+keeps stored tiers which no longer fit its price (in another currency, or not below the new
+unit price) fails with KEPT_TIERS_CONFLICT: the catalog would refuse that product.
+
 >>> from pulseshop.core.catalog.parse import parse_catalog
 >>> from pulseshop.core.money import EUR, Money
 >>> current = {"MUG-1": Product("MUG-1", "Mug", Money.of("12.00", EUR), "standard", stock=4)}
@@ -22,6 +31,13 @@ ImportCounts(created=1, updated=1, unchanged=0, failed=1)
 [(2, 'update', 'MUG-1'), (3, 'create', 'TEA-1')]
 >>> plan.changes[0].fields
 (FieldChange(field='unit_price', old=EUR 12.00, new=EUR 12.50),)
+
+The file above has no ``description`` column, so the mug keeps its description:
+
+>>> current = {"MUG-1": attrs.evolve(current["MUG-1"], description="Blue")}
+>>> plan = plan_import(parse_catalog(lines), current)
+>>> plan.changes[0].product.description, plan.changes[0].fields
+('Blue', (FieldChange(field='unit_price', old=EUR 12.00, new=EUR 12.50),))
 """
 
 from __future__ import annotations
@@ -31,6 +47,12 @@ from typing import TYPE_CHECKING, TypeAlias, final
 
 import attrs
 
+from pulseshop.core.catalog.columns import (
+    OPTIONAL_FIELDS,
+    TIER_PREFIX,
+    OptionalField,
+    carried_fields,
+)
 from pulseshop.core.catalog.errors import RowError, RowErrorCode
 from pulseshop.core.catalog.product import Product
 from pulseshop.core.catalog.records import Header, ProductRow, RejectedRow
@@ -38,7 +60,7 @@ from pulseshop.core.money import Money
 from pulseshop.core.pricing import Tier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
     from pulseshop.core.catalog.records import CatalogRecord
 
@@ -130,17 +152,60 @@ def field_changes(before: Product, after: Product) -> tuple[FieldChange, ...]:
     )
 
 
-def plan_import(rows: Iterable[CatalogRecord], current: Mapping[str, Product]) -> ImportPlan:
+def kept_tiers_error(line: int, unit_price: Money, kept: tuple[Tier, ...]) -> RowError | None:
+    """Why a row that sets ``unit_price`` cannot keep a product's stored tiers ``kept``
+    (its file has no tier column), or None when they still fit that price.
+
+    Stored tiers fit when they are in the price's currency and every one is below it.
+
+    >>> from pulseshop.core.money import EUR, Money
+    >>> kept = (Tier(6, Money.of("9.00", EUR)),)
+    >>> error = kept_tiers_error(4, Money.of("8.50", EUR), kept)
+    >>> error.column, error.code.value
+    ('unit_price', 'kept_tiers_conflict')
+    >>> error.message.partition(":")[0]
+    'EUR 8.50 is not above the stored price from 6 units on, EUR 9.00'
+    >>> kept_tiers_error(4, Money.of("9.50", EUR), kept) is None
+    True
+    """
+    fix = (
+        f"the file has no {TIER_PREFIX} columns, so the stored volume prices would stay; "
+        "add them to set the volume prices too"
+    )
+    for tier in kept:
+        price = tier.unit_price
+        if price.currency != unit_price.currency:
+            currencies = f"{price.currency.code}, not {unit_price.currency.code}"
+            message = f"the stored volume prices are in {currencies}: {fix}"
+            return RowError(line, "currency", RowErrorCode.KEPT_TIERS_CONFLICT, message)
+        if price.amount >= unit_price.amount:
+            message = (
+                f"{unit_price} is not above the stored price from {tier.min_quantity} units "
+                f"on, {price}: {fix}"
+            )
+            return RowError(line, "unit_price", RowErrorCode.KEPT_TIERS_CONFLICT, message)
+    return None
+
+
+def plan_import(
+    rows: Iterable[CatalogRecord],
+    current: Mapping[str, Product],
+    *,
+    fields: Collection[OptionalField] | None = None,
+) -> ImportPlan:
     """Classify each parsed row against the ``current`` catalog (products by SKU).
 
     Args:
         rows: what `parse_catalog` yields (or any records in that shape).
         current: the products the catalog has now, by SKU.
+        fields: the optional fields the file sets (`carried_fields` of its header). By
+            default those of the `Header` among ``rows``, or every one when there is none.
 
     Returns:
         The plan: creates and updates, failed rows with their errors, the number of rows
         that change nothing, and the header's warnings.
     """
+    carried = None if fields is None else frozenset(fields)
     warnings: list[RowError] = []
     records: list[ProductRow | RejectedRow] = []
     first_lines: dict[str, int] = {}
@@ -148,6 +213,8 @@ def plan_import(rows: Iterable[CatalogRecord], current: Mapping[str, Product]) -
     for record in rows:
         if isinstance(record, Header):
             warnings.extend(record.warnings)
+            if carried is None:
+                carried = carried_fields(record.columns)
             continue
         records.append(record)
         sku = record.product.sku if isinstance(record, ProductRow) else record.sku
@@ -155,6 +222,7 @@ def plan_import(rows: Iterable[CatalogRecord], current: Mapping[str, Product]) -
             first = first_lines.setdefault(sku, record.line)
             if first != record.line:
                 repeated.setdefault(sku, [first]).append(record.line)
+    kept = () if carried is None else tuple(f for f in OPTIONAL_FIELDS if f not in carried)
     changes: list[Change] = []
     failures: list[RejectedRow] = []
     unchanged = 0
@@ -167,13 +235,34 @@ def plan_import(rows: Iterable[CatalogRecord], current: Mapping[str, Product]) -
             failures.append(_with_repeats(RejectedRow(line, product.sku, ()), repeated))
             continue
         before = current.get(product.sku)
-        if before is None:
-            changes.append(Change(ChangeKind.CREATE, line, product))
-        elif before == product:
-            unchanged += 1
+        outcome = (
+            Change(ChangeKind.CREATE, line, product)
+            if before is None
+            else _update(line, before, product, kept)
+        )
+        if isinstance(outcome, Change):
+            changes.append(outcome)
+        elif isinstance(outcome, RejectedRow):
+            failures.append(outcome)
         else:
-            changes.append(Change(ChangeKind.UPDATE, line, product, field_changes(before, product)))
+            unchanged += 1
     return ImportPlan(tuple(changes), tuple(failures), unchanged, tuple(warnings))
+
+
+def _update(
+    line: int, before: Product, product: Product, kept: tuple[OptionalField, ...]
+) -> Change | RejectedRow | None:
+    """The update of ``before`` by a row's ``product`` keeping the fields ``kept`` as
+    stored; a failure when the stored tiers cannot stay; None when nothing changes."""
+    if kept:
+        if "tiers" in kept:
+            error = kept_tiers_error(line, product.unit_price, before.tiers)
+            if error is not None:
+                return RejectedRow(line, product.sku, (error,))
+        product = attrs.evolve(product, **{name: getattr(before, name) for name in kept})
+    if before == product:
+        return None
+    return Change(ChangeKind.UPDATE, line, product, field_changes(before, product))
 
 
 def _with_repeats(row: RejectedRow, repeated: Mapping[str, list[int]]) -> RejectedRow:
