@@ -13,10 +13,8 @@ import pytest
 
 from pulseshop.adapters.postgres import (
     ImportAttempt,
-    ImportPolicy,
     KeptTiersConflictError,
     PostgresDatabase,
-    RowCounts,
     UnreadableProductError,
     apply_import,
     current_catalog,
@@ -37,6 +35,8 @@ from pulseshop.adapters.postgres.catalog import (
 from pulseshop.core.catalog import (
     OPTIONAL_FIELDS,
     Header,
+    ImportCounts,
+    ImportPolicy,
     ProductRow,
     RowErrorCode,
     carried_fields,
@@ -326,7 +326,7 @@ class TestApplyImport:
 
         record = await imported(database, products)
 
-        assert (RowCounts(created=3), "applied") == (record.counts, record.outcome)
+        assert (ImportCounts(created=3), "applied") == (record.counts, record.outcome)
         assert {p.sku: p for p in products} == await current_catalog(database)
         assert (3, 3, 1, 0) == await table_counts(database)
 
@@ -345,7 +345,7 @@ class TestApplyImport:
         record = await imported(database, second)
 
         after = await timestamps(database)
-        assert RowCounts(created=1, updated=3, unchanged=1) == record.counts
+        assert ImportCounts(created=1, updated=3, unchanged=1) == record.counts
         assert before["A"] == after["A"]
         assert (before["B"][0], before["B"][2]) == (after["B"][0], after["B"][2])
         assert before["B"][1] < after["B"][1]
@@ -362,7 +362,7 @@ class TestApplyImport:
 
         again = await imported(database, products)
 
-        assert (RowCounts(unchanged=2), "unchanged") == (again.counts, again.outcome)
+        assert (ImportCounts(unchanged=2), "unchanged") == (again.counts, again.outcome)
         assert before == await timestamps(database)
         assert versions == await row_versions(database)
 
@@ -413,7 +413,7 @@ class TestApplyImport:
 
         record = await imported(database, [product("A"), product("B")])
 
-        assert RowCounts(created=1, unchanged=1) == record.counts
+        assert ImportCounts(created=1, unchanged=1) == record.counts
 
     async def test_skip_rows_records_the_failures(self, database: PostgresDatabase) -> None:
         """Skipped rows are counted and their problems kept, in order, with the import."""
@@ -427,7 +427,7 @@ class TestApplyImport:
             database, [product("A")], policy="skip-rows", failed=2, errors=errors
         )
 
-        assert (RowCounts(created=1, failed=2), "applied") == (record.counts, record.outcome)
+        assert (ImportCounts(created=1, failed=2), "applied") == (record.counts, record.outcome)
         assert errors == await import_errors(database, record.id)
 
     async def test_reject_all_with_failures_is_refused(self, database: PostgresDatabase) -> None:
@@ -448,8 +448,8 @@ class TestApplyImport:
         ]
         second = await imported(database, (p for p in changed))
 
-        assert RowCounts(created=10_000) == first.counts
-        assert RowCounts(updated=100, unchanged=9_900) == second.counts
+        assert ImportCounts(created=10_000) == first.counts
+        assert ImportCounts(updated=100, unchanged=9_900) == second.counts
         assert 10.0 > time.perf_counter() - started
 
 
@@ -472,11 +472,11 @@ class TestAbsentColumns:
 
         kept = await imported(database, bare, fields=WITHOUT_DESCRIPTION)
 
-        assert (RowCounts(unchanged=2), "unchanged") == (kept.counts, kept.outcome)
+        assert (ImportCounts(unchanged=2), "unchanged") == (kept.counts, kept.outcome)
         assert "Blue" == (await current_catalog(database))["A"].description
         assert (before, versions) == (await timestamps(database), await row_versions(database))
         cleared = await imported(database, bare)
-        assert RowCounts(updated=1, unchanged=1) == cleared.counts
+        assert ImportCounts(updated=1, unchanged=1) == cleared.counts
         assert {p.sku: p for p in bare} == await current_catalog(database)
 
     async def test_an_update_sets_only_the_carried_columns(
@@ -490,7 +490,7 @@ class TestAbsentColumns:
 
         record = await imported(database, [cheaper, new], fields=())
 
-        assert RowCounts(created=1, updated=1) == record.counts
+        assert ImportCounts(created=1, updated=1) == record.counts
         expected = {"A": attrs.evolve(stored, unit_price=money("11.00")), "N": new}
         assert expected == await current_catalog(database)
 
@@ -501,7 +501,7 @@ class TestAbsentColumns:
 
         record = await imported(database, [product("A", tiers=fewer), product("B")])
 
-        assert RowCounts(updated=2) == record.counts
+        assert ImportCounts(updated=2) == record.counts
         catalog = await current_catalog(database)
         assert (fewer, ()) == (catalog["A"].tiers, catalog["B"].tiers)
 
@@ -526,7 +526,7 @@ class TestAbsentColumns:
             database, rows, policy="skip-rows", fields=(), failed=2, reject=refused.append
         )
 
-        assert RowCounts(created=1, failed=2) == record.counts
+        assert ImportCounts(created=1, failed=2) == record.counts
         assert [(1, "unit_price"), (2, "currency")] == [
             (row.errors[0].line, row.errors[0].column) for row in refused
         ]
@@ -719,7 +719,7 @@ class TestRecords:
         self, database: PostgresDatabase
     ) -> None:
         """The attempt and every problem are kept; the catalog is untouched."""
-        counts = RowCounts(created=5, failed=3)
+        counts = ImportCounts(created=5, failed=3)
 
         record = await record_rejected_import(
             database, attempt=attempt(), counts=counts, errors=problems(3)
@@ -737,7 +737,7 @@ class TestRecords:
 
     async def test_a_dry_run_is_recorded(self, database: PostgresDatabase) -> None:
         """A dry run says what the file would do; the catalog is untouched."""
-        counts = RowCounts(created=2, updated=1, unchanged=4)
+        counts = ImportCounts(created=2, updated=1, unchanged=4)
 
         record = await record_dry_run(database, attempt=attempt(), counts=counts, errors=())
 
@@ -751,9 +751,9 @@ class TestRecords:
         first = await imported(database, [product("A")])
         second = await imported(database, [product("A")])
         await imported(database, [product("B")], file_sha256=other_file)
-        await record_dry_run(database, attempt=attempt(), counts=RowCounts(), errors=())
+        await record_dry_run(database, attempt=attempt(), counts=ImportCounts(), errors=())
         rejected = await record_rejected_import(
-            database, attempt=attempt(), counts=RowCounts(failed=1), errors=problems(1)
+            database, attempt=attempt(), counts=ImportCounts(failed=1), errors=problems(1)
         )
 
         assert "applied" == first.outcome
@@ -764,7 +764,7 @@ class TestRecords:
     async def test_many_errors_are_streamed_in(self, database: PostgresDatabase) -> None:
         """A file failing on every row keeps every problem."""
         record = await record_rejected_import(
-            database, attempt=attempt(), counts=RowCounts(failed=20_000), errors=problems(20_000)
+            database, attempt=attempt(), counts=ImportCounts(failed=20_000), errors=problems(20_000)
         )
 
         recorded = await import_errors(database, record.id)

@@ -29,8 +29,8 @@ from pulseshop.shell.signals import StopSignals
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pulseshop.adapters.postgres import ImportPolicy, PostgresUrl
-    from pulseshop.core.catalog import Change
+    from pulseshop.adapters.postgres import PostgresUrl
+    from pulseshop.core.catalog import Change, ImportPolicy
     from pulseshop.shell.config import Settings
 
 DEMO_CATALOG = ("pulseshop.shell.demo", "catalog.csv")

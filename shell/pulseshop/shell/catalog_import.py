@@ -33,7 +33,6 @@ from pulseshop.adapters.postgres import (
     DatabaseUnavailableError,
     ImportAttempt,
     PostgresDatabase,
-    RowCounts,
     UnreadableProductError,
     apply_import,
     catalog_is_new,
@@ -48,14 +47,14 @@ from pulseshop.adapters.postgres import (
 )
 from pulseshop.adapters.postgres.database import describe_connection_error
 from pulseshop.core.catalog import (
-    ChangeKind,
-    Header,
+    ImportCounts,
     ProductRow,
     RejectedRow,
     Severity,
     carried_fields,
     export_rows,
     plan_import,
+    rejects_all,
 )
 from pulseshop.shell.errors import ShellError
 
@@ -65,11 +64,17 @@ if TYPE_CHECKING:
     from pulseshop.adapters.postgres import (
         CatalogImport,
         ImportOutcome,
-        ImportPolicy,
         PostgresUrl,
     )
     from pulseshop.adapters.postgres.catalog_imports import ImportProblem
-    from pulseshop.core.catalog import CatalogRecord, Change, OptionalField, Product, RowError
+    from pulseshop.core.catalog import (
+        CatalogRecord,
+        Change,
+        ImportPolicy,
+        OptionalField,
+        Product,
+        RowError,
+    )
     from pulseshop.shell.catalog_files import CatalogSource
 
 T = TypeVar("T")
@@ -126,9 +131,7 @@ class ProblemLog:
                 yield record
             elif isinstance(record, RejectedRow):
                 self.reject(record)
-            elif isinstance(record, Header):  # pragma: no cover - the caller took the header
-                for warning in record.warnings:
-                    self.add(warning)
+            # A Header comes only first, and the caller has taken it (`CatalogSource.header`).
 
     def __iter__(self) -> Iterator[ImportProblem]:
         for problem in self.kept:
@@ -143,7 +146,7 @@ class ImportSummary:
     file: str
     policy: ImportPolicy
     dry_run: bool
-    counts: RowCounts
+    counts: ImportCounts
     outcome: ImportOutcome
     problems: ProblemLog = attrs.field(eq=False)
     previous: CatalogImport | None
@@ -152,13 +155,13 @@ class ImportSummary:
     @property
     def rejected(self) -> bool:
         """Reject-all and a row failed: nothing written (or, in a dry run, nothing would be)."""
-        return self.policy == "reject-all" and self.counts.failed > 0
+        return rejects_all(self.policy, failed_rows=self.counts.failed)
 
 
 class _RejectedError(Exception):
     """Rolls back a reject-all import once the database has counted it."""
 
-    def __init__(self, counts: RowCounts) -> None:
+    def __init__(self, counts: ImportCounts) -> None:
         super().__init__("rows failed")
         self.counts = counts
 
@@ -196,6 +199,8 @@ async def import_catalog(
                     rows,
                     attempt=attempt,
                     fields=fields,
+                    # Under reject-all a failed row rolls the writes back (below), so the
+                    # import is written as if none failed; skip-rows counts them at the end.
                     failed=0 if policy == "reject-all" else lambda: problems.failed_rows,
                     errors=problems,
                     reject=problems.reject,
@@ -222,7 +227,7 @@ async def import_catalog(
 def _roll_back_if_rejected(
     policy: ImportPolicy, problems: ProblemLog, recorded: CatalogImport
 ) -> None:
-    if policy == "reject-all" and problems.failed_rows:
+    if rejects_all(policy, failed_rows=problems.failed_rows):
         raise _RejectedError(recorded.counts)
 
 
@@ -237,7 +242,7 @@ async def _plan(
     fields: frozenset[OptionalField],
     problems: ProblemLog,
     on_change: Callable[[Change], None],
-) -> RowCounts:
+) -> ImportCounts:
     created = updated = unchanged = 0
     while chunk := list(islice(rows, PLAN_CHUNK)):
         current = await current_catalog(database, [row.product.sku for row in chunk])
@@ -245,13 +250,11 @@ async def _plan(
         for failure in plan.failures:
             problems.reject(failure)
         for change in plan.changes:
-            if change.kind is ChangeKind.CREATE:
-                created += 1
-            else:
-                updated += 1
             on_change(change)
-        unchanged += plan.unchanged
-    return RowCounts(created, updated, unchanged)
+        created += plan.counts.created
+        updated += plan.counts.updated
+        unchanged += plan.counts.unchanged
+    return ImportCounts(created, updated, unchanged)
 
 
 async def export_products(database: PostgresDatabase, write: Callable[[bytes], object]) -> int:

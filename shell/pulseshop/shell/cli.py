@@ -13,6 +13,7 @@ from returns.pipeline import is_successful
 
 from pulseshop.adapters.postgres import PostgresDatabase, current_revision, head_revision
 from pulseshop.adapters.postgres.migrations import pending_revisions
+from pulseshop.core.catalog import IMPORT_POLICIES
 from pulseshop.core.pricing.codec import price_json
 from pulseshop.shell import catalog_commands, runtime
 from pulseshop.shell.config import Settings, port_from
@@ -25,7 +26,8 @@ from pulseshop.shell.web import create_app
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pulseshop.adapters.postgres import ImportPolicy, PostgresUrl
+    from pulseshop.adapters.postgres import PostgresUrl
+    from pulseshop.core.catalog import ImportPolicy
 
 
 def _settings() -> Settings:
@@ -119,8 +121,8 @@ def catalog() -> None:
 @click.option(
     "--on-error",
     "policy",
-    type=click.Choice(["reject-all", "skip-rows"]),
-    default="reject-all",
+    type=click.Choice(IMPORT_POLICIES),
+    default=IMPORT_POLICIES[0],
     show_default=True,
     help="When rows fail: write nothing, or write the valid rows.",
 )

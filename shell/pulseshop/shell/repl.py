@@ -38,7 +38,8 @@ from pulseshop.core.pricing import whatif
 from pulseshop.core.pricing.codec import encode_quote
 from pulseshop.core.pricing.whatif import Comparison, compare, describe
 from pulseshop.shell.errors import ShellError
-from pulseshop.shell.pricing import InvalidInputError, load_request, price, problems_error
+from pulseshop.shell.pricing import InvalidInputError, price, problems_error
+from pulseshop.shell.pricing import load_request as load
 from pulseshop.shell.pricing import save_request as save
 
 if TYPE_CHECKING:
@@ -101,11 +102,6 @@ def _unwrapped(changed: Result[_T, Problems]) -> _T:
     if not is_successful(changed):
         raise problems_error(changed.failure(), "cannot make that change")
     return changed.unwrap()
-
-
-def load(path: str | Path) -> QuoteRequest:
-    """The quote request in the JSON file at ``path``."""
-    return load_request(path)
 
 
 def show(priced: Quote) -> None:

@@ -29,9 +29,9 @@ from pulseshop.adapters.postgres.catalog_imports import (
     ImportAttempt,
     ImportOutcome,
     ImportProblem,
-    RowCounts,
     insert_import,
 )
+from pulseshop.core.catalog import ImportCounts, rejects_all
 from pulseshop.core.catalog.columns import OPTIONAL_FIELDS
 from pulseshop.core.catalog.records import ProductRow
 
@@ -376,7 +376,7 @@ async def apply_import(
         ValueError: a reject-all import with failed rows (record it as rejected instead).
         KeptTiersConflictError: rows refused, and no ``reject`` to take them.
     """
-    if attempt.policy == "reject-all" and isinstance(failed, int) and failed:
+    if isinstance(failed, int) and rejects_all(attempt.policy, failed_rows=failed):
         raise ValueError("a reject-all import with failed rows writes nothing: record it")
     async with database.copy_transaction() as transaction:
         # Waits for an import already running, however long it takes.
@@ -404,7 +404,7 @@ async def apply_import(
                 reject(rejected)
         failures = failed if isinstance(failed, int) else failed()
         first = rows[0]
-        counts = RowCounts(first["created"], first["updated"], first["unchanged"], failures)
+        counts = ImportCounts(first["created"], first["updated"], first["unchanged"], failures)
         outcome: ImportOutcome = "applied" if counts.created or counts.updated else "unchanged"
         return await insert_import(transaction, attempt, counts, outcome, errors)
 

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Final, Literal, TypeAlias, cast, final
 
 import attrs
 
+from pulseshop.core.catalog import ImportCounts
+
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Iterator
     from datetime import datetime
 
     from pulseshop.adapters.postgres.database import CopyTransaction, PostgresDatabase, Row
-
-ImportPolicy: TypeAlias = Literal["reject-all", "skip-rows"]
-"""What an import does when rows fail: write nothing, or write the valid rows."""
+    from pulseshop.core.catalog import ImportPolicy
 
 ImportOutcome: TypeAlias = Literal["applied", "rejected", "dry-run", "unchanged"]
 """How an attempt ended."""
@@ -49,18 +49,6 @@ class ImportAttempt:
 
 @final
 @attrs.frozen
-class RowCounts:
-    """How many rows created, updated, left unchanged or failed (for a rejected import or a
-    dry run: would have)."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-
-
-@final
-@attrs.frozen
 class CatalogImport:
     """A recorded attempt."""
 
@@ -71,7 +59,7 @@ class CatalogImport:
     finished_at: datetime
     policy: ImportPolicy
     dry_run: bool
-    counts: RowCounts
+    counts: ImportCounts
     outcome: ImportOutcome
 
 
@@ -116,7 +104,7 @@ def _catalog_import(row: Row) -> CatalogImport:
         finished_at=row["finished_at"],
         policy=cast("ImportPolicy", row["policy"]),
         dry_run=row["dry_run"],
-        counts=RowCounts(row["created"], row["updated"], row["unchanged"], row["failed"]),
+        counts=ImportCounts(row["created"], row["updated"], row["unchanged"], row["failed"]),
         outcome=cast("ImportOutcome", row["outcome"]),
     )
 
@@ -124,7 +112,7 @@ def _catalog_import(row: Row) -> CatalogImport:
 async def insert_import(
     transaction: CopyTransaction,
     attempt: ImportAttempt,
-    counts: RowCounts,
+    counts: ImportCounts,
     outcome: ImportOutcome,
     errors: Iterable[ImportProblem],
 ) -> CatalogImport:
@@ -160,7 +148,7 @@ async def record_rejected_import(
     database: PostgresDatabase,
     *,
     attempt: ImportAttempt,
-    counts: RowCounts,
+    counts: ImportCounts,
     errors: Iterable[ImportProblem],
 ) -> CatalogImport:
     """Record an import refused as a whole; the catalog is not touched.
@@ -175,7 +163,7 @@ async def record_dry_run(
     database: PostgresDatabase,
     *,
     attempt: ImportAttempt,
-    counts: RowCounts,
+    counts: ImportCounts,
     errors: Iterable[ImportProblem],
 ) -> CatalogImport:
     """Record a dry run: what the file would have done; the catalog is not touched."""

@@ -53,6 +53,7 @@ from pulseshop.core.catalog.plan import (
     kept_tiers_error,
     plan_import,
 )
+from pulseshop.core.catalog.policy import IMPORT_POLICIES, ImportPolicy, rejects_all
 from pulseshop.core.catalog.product import (
     IDENTIFIER_PATTERN,
     MAX_DESCRIPTION,
@@ -70,6 +71,7 @@ __all__ = [
     "COLUMNS",
     "COMPARED_FIELDS",
     "IDENTIFIER_PATTERN",
+    "IMPORT_POLICIES",
     "KNOWN_COLUMNS",
     "MAX_DESCRIPTION",
     "MAX_NAME",
@@ -88,6 +90,7 @@ __all__ = [
     "Header",
     "ImportCounts",
     "ImportPlan",
+    "ImportPolicy",
     "OptionalField",
     "Product",
     "ProductRow",
@@ -103,6 +106,7 @@ __all__ = [
     "kept_tiers_error",
     "parse_catalog",
     "plan_import",
+    "rejects_all",
     "tier_column",
     "tier_quantity",
 ]

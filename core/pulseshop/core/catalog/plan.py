@@ -104,12 +104,13 @@ class Change:
 @final
 @attrs.frozen
 class ImportCounts:
-    """How many rows create, update, leave unchanged and fail."""
+    """How many rows create, update, leave unchanged and fail (for a rejected import or a
+    dry run: would)."""
 
-    created: int
-    updated: int
-    unchanged: int
-    failed: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
 
 
 @final
