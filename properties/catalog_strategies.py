@@ -22,6 +22,7 @@ from pulseshop.core.catalog import (
     export_rows,
     tier_quantity,
 )
+from pulseshop.core.catalog.formulas import FORMULA_STARTS
 from pulseshop.core.currencies import EXPONENTS
 from pulseshop.core.money import MAX_AMOUNT, Currency, currency_of, from_minor_units
 from pulseshop.core.pricing import Tier
@@ -35,7 +36,16 @@ skus = st.from_regex(r"[A-Z0-9][A-Z0-9._-]{0,63}", fullmatch=True)
 identifiers = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,63}", fullmatch=True)
 # Any text UTF-8 can hold but NUL (which the parser refuses): line breaks, quotes and commas
 # included, so the quoting is exercised.
-texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))
+any_texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))
+# Texts a spreadsheet would run as formulas, some already marked as text: exports mark them
+# and imports take the mark off, so these must come back unchanged too.
+formula_texts = st.builds(
+    lambda marks, start, rest: marks + start + rest,
+    st.text("'", max_size=2),
+    st.sampled_from(sorted(FORMULA_STARTS)),
+    any_texts,
+)
+texts = any_texts | formula_texts
 names = texts.filter(lambda text: 0 < len(text) <= MAX_NAME and not text.isspace())
 descriptions = st.none() | texts.filter(lambda text: 0 < len(text) <= MAX_DESCRIPTION)
 currencies = st.sampled_from(sorted(EXPONENTS)).map(lambda code: currency_of(code).unwrap())

@@ -227,15 +227,27 @@ class Money:
         return fits_exponent(self.amount, self.currency.exponent)
 
     def __str__(self) -> str:
-        shown = self.amount
-        exponent = self.currency.exponent
-        if fits_exponent(shown, exponent):
-            # Enough precision for every digit, whatever the current context allows.
-            precision = decimal.Context(prec=max(shown.adjusted(), 0) + exponent + 2)
-            shown = shown.quantize(self.currency.quantum, context=precision)
-        return f"{self.currency.code} {shown:f}"
+        return f"{self.currency.code} {amount_text(self)}"
 
     __repr__ = __str__
+
+
+def amount_text(money: Money) -> str:
+    """The amount in plain digits, with the currency's decimal places when it has no finer
+    digits (as prices are written in files and shown to people); else every digit it has.
+
+    >>> amount_text(Money.of("12.5", EUR)), amount_text(Money.of(1200, JPY))
+    ('12.50', '1200')
+    >>> amount_text(Money.of("0.125", EUR))
+    '0.125'
+    """
+    shown = money.amount
+    exponent = money.currency.exponent
+    if fits_exponent(shown, exponent):
+        # Enough precision for every digit, whatever the current context allows.
+        precision = decimal.Context(prec=max(shown.adjusted(), 0) + exponent + 2)
+        shown = shown.quantize(money.currency.quantum, context=precision)
+    return f"{shown:f}"
 
 
 # Money's slots, written directly. A count of minor units always makes a finite Decimal, so

@@ -70,3 +70,35 @@ def test_a_tier_missing_from_the_given_quantities_is_a_programming_error() -> No
 def test_no_products_give_a_header_alone() -> None:
     """An empty catalog is a header without tier columns."""
     assert 1 == len(list(export_rows([])))
+
+
+def test_prices_are_written_with_their_currency_decimals() -> None:
+    """A price held as 12.5 is written 12.50, as a spreadsheet user expects."""
+    short = Product("MUG-2", "Mug", eur("12.5"), "standard", tiers=(Tier(3, eur("9.9")),))
+
+    _, row = export_rows([short])
+
+    assert "MUG-2,Mug,12.50,EUR,standard,0,,,true,9.90\r\n" == row
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ('=HYPERLINK("http://x")', '"\'=HYPERLINK(""http://x"")"'),
+        ("+1", "'+1"),
+        ("-20% off", "'-20% off"),
+        ("@sum", "'@sum"),
+        ("'=1", "''=1"),
+        ("'Tis the season", "'Tis the season"),
+        ("Mug = cup", "Mug = cup"),
+    ],
+)
+def test_text_a_spreadsheet_would_run_is_marked_and_reads_back(name: str, written: str) -> None:
+    """Names and descriptions that start like a formula get an apostrophe in front, which
+    the parser takes off again."""
+    product = Product("MUG-3", name, eur("1.00"), "standard", description=name)
+
+    _, row = export_rows([product])
+
+    assert f"MUG-3,{written},1.00,EUR,standard,0,,{written},true\r\n" == row
+    assert [product] == products(list(parse_catalog(byte_lines("".join(export_rows([product]))))))

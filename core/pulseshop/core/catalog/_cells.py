@@ -80,17 +80,18 @@ def description_problem(text: str) -> CellProblem | None:
     return None
 
 
-def identifier_problem(text: str, *, required: bool) -> CellProblem | None:
-    """What is wrong with a category or tax category, if anything."""
+def identifier_problem(text: str, what: str, *, required: bool) -> CellProblem | None:
+    """What is wrong with a category or tax category name (``what`` says which), if
+    anything."""
     if not text:
-        return (RowErrorCode.REQUIRED, "a tax category is required") if required else None
+        return (RowErrorCode.REQUIRED, f"a {what} is required") if required else None
     if is_identifier(text):
         return None
     hint = f" (lower case: {text.lower()!r})" if is_identifier(text.lower()) else ""
     return (
         RowErrorCode.INVALID_IDENTIFIER,
         (
-            f"{shown(text)} is not a category name: use 1-64 lower-case letters, digits, '_' "
+            f"{shown(text)} is not a {what} name: use 1-64 lower-case letters, digits, '_' "
             f"and '-', starting with a letter or a digit{hint}"
         ),
     )

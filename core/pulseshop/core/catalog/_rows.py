@@ -26,6 +26,7 @@ from pulseshop.core.catalog._cells import (
     sku_problem,
 )
 from pulseshop.core.catalog.errors import RowError, RowErrorCode
+from pulseshop.core.catalog.formulas import unguarded
 from pulseshop.core.catalog.product import SKU_PATTERN, Product, is_sku
 from pulseshop.core.catalog.records import ProductRow, RejectedRow
 from pulseshop.core.money import Money
@@ -117,11 +118,11 @@ class Memory:
             self.currencies[code] = KnownCurrency(found)
         return found
 
-    def name_problem(self, text: str, *, required: bool) -> CellProblem | None:
+    def name_problem(self, text: str, what: str, *, required: bool) -> CellProblem | None:
         """What is wrong with a (tax) category name, remembering good ones."""
         if text in self.names:
             return None
-        problem = identifier_problem(text, required=required)
+        problem = identifier_problem(text, what, required=required)
         if problem is None and text and len(self.names) < MAX_NAMES_KEPT:
             self.names.add(text)
         return problem
@@ -166,7 +167,7 @@ def check_row(
         first = memory.seen.setdefault(cells[layout.sku], line)
         if first != line:
             report("sku", (RowErrorCode.DUPLICATE_SKU, f"{sku!r} is already on line {first}"))
-    name = cells[layout.name]
+    name = unguarded(cells[layout.name])
     report("name", name_problem(name))
     currency = memory.currency(cells[layout.currency])
     exponent = None if isinstance(currency, tuple) else currency.exponent
@@ -174,12 +175,12 @@ def check_row(
     report("unit_price", price if isinstance(price, tuple) else None)
     report("currency", currency if isinstance(currency, tuple) else None)
     tax_category = cells[layout.tax_category]
-    report("tax_category", memory.name_problem(tax_category, required=True))
+    report("tax_category", memory.name_problem(tax_category, "tax category", required=True))
     stock = read_stock(cells[layout.stock])
     report("stock", stock if isinstance(stock, tuple) else None)
     category = cell(layout.category)
-    report("category", memory.name_problem(category, required=False))
-    description = cell(layout.description)
+    report("category", memory.name_problem(category, "category", required=False))
+    description = unguarded(cell(layout.description))
     report("description", description_problem(description))
     active = read_active(cell(layout.active))
     report("active", active if isinstance(active, tuple) else None)

@@ -1,6 +1,8 @@
 """Writing products back as a catalog file, in the format `parse_catalog` reads.
 
-Reading what `export_rows` writes gives back the same products.
+Reading what `export_rows` writes gives back the same products. Prices are written with
+their currency's decimal places (``12.50``, ``1200`` yen); a name or description that a
+spreadsheet would run as a formula is written with an apostrophe in front (`formulas`).
 
 >>> from pulseshop.core.catalog.product import Product
 >>> from pulseshop.core.money import EUR, Money
@@ -20,12 +22,13 @@ import csv
 from typing import TYPE_CHECKING, final
 
 from pulseshop.core.catalog.columns import COLUMNS, tier_column
+from pulseshop.core.catalog.formulas import guarded
+from pulseshop.core.money import amount_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from pulseshop.core.catalog.product import Product
-    from pulseshop.core.money import Money
 
 
 @final
@@ -75,23 +78,19 @@ def export_rows(
                     f"{product.sku} has a tier from {tier.min_quantity} units, "
                     f"which is not among the tier quantities given: {quantities}"
                 )
-            tiers[position] = _amount(tier.unit_price)
+            tiers[position] = amount_text(tier.unit_price)
         writer.writerow(
             [
                 product.sku,
-                product.name,
-                _amount(product.unit_price),
+                guarded(product.name),
+                amount_text(product.unit_price),
                 product.unit_price.currency.code,
                 product.tax_category,
                 str(product.stock),
                 product.category or "",
-                product.description or "",
+                guarded(product.description or ""),
                 "true" if product.active else "false",
                 *tiers,
             ]
         )
         yield sink.text
-
-
-def _amount(money: Money) -> str:
-    return f"{money.amount:f}"

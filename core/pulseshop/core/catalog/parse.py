@@ -24,6 +24,8 @@ How a file is read:
   rejected and nothing more is read. Unknown columns are ignored with a warning.
 - After ``max_rows`` data rows, the next one fails with TOO_MANY_ROWS and reading stops.
 - A SKU seen on an earlier line fails the later row with DUPLICATE_SKU naming both lines.
+- A name or description that `export_rows` marked with an apostrophe, so that spreadsheets
+  do not run it as a formula, is read without the mark (`formulas`).
 
 >>> lines = [
 ...     b"\\xef\\xbb\\xbfsku,name,unit_price,currency,tax_category,stock,price_from_10\\n",
@@ -54,6 +56,7 @@ from pulseshop.core.catalog._rows import (
 )
 from pulseshop.core.catalog.columns import ACTIVE_WORDS
 from pulseshop.core.catalog.errors import RowError, RowErrorCode
+from pulseshop.core.catalog.formulas import TEXT_MARK
 from pulseshop.core.catalog.product import MAX_DESCRIPTION, MAX_NAME
 from pulseshop.core.catalog.records import Header, ProductRow, RejectedRow
 
@@ -168,9 +171,11 @@ def _records(  # noqa: PLR0912, PLR0915
                         and quick_sku(sku) is not None
                         and sku not in seen
                         and 0 < len(name) <= MAX_NAME
+                        and name[0] != TEXT_MARK
                         and not name.isspace()
                         and tax in names
                         and (not category or category in names)
+                        and (not description or description[0] != TEXT_MARK)
                         and len(description) <= MAX_DESCRIPTION
                     ):
                         money = known.prices.get(price) or known.money(price)
