@@ -211,6 +211,8 @@ GOOD_IMPORT: Final[Mapping[str, object]] = {
 IMPORT_CASES: Final = [
     ({"file_sha256": FILE_HASH.upper()}, "catalog_imports_file_sha256_format"),
     ({"file_sha256": FILE_HASH[:-1]}, "catalog_imports_file_sha256_format"),
+    ({"file_sha256": FILE_HASH + "0"}, "catalog_imports_file_sha256_format"),
+    ({"file_sha256": FILE_HASH + "\n"}, "catalog_imports_file_sha256_format"),
     ({"file_name": ""}, "catalog_imports_file_name_not_empty"),
     ({"policy": "ignore"}, "catalog_imports_policy_known"),
     ({"outcome": "done"}, "catalog_imports_outcome_known"),
@@ -588,6 +590,20 @@ class TestIndexUse:
 
         assert "Conflict Arbiter Indexes: products_sku_key" in plan
         assert "Conflict Arbiter Indexes: inventory_pkey" in plan
+
+    @pytest.mark.parametrize(
+        ("fields", "scanned"), [(OPTIONAL_FIELDS, False), ((), True)], ids=["tiers", "no-tiers"]
+    )
+    async def test_only_a_file_without_tiers_looks_for_kept_tier_conflicts(
+        self, database: PostgresDatabase, fields: Collection[OptionalField], *, scanned: bool
+    ) -> None:
+        """A file with tier columns replaces tiers, so no row can keep conflicting ones: its
+        upsert does not read the staged rows again to find them."""
+        async with database.copy_transaction() as transaction:
+            await transaction.execute(CREATE_STAGING_SQL)
+            plan = await plan_of(database, upsert_sql(fields))
+
+        assert scanned == ("CTE Scan on staged k" in plan)
 
     async def test_lookups_and_pages_use_the_sku_index(self, database: PostgresDatabase) -> None:
         """Looking products up by SKU, and paging through them, read the SKU index."""

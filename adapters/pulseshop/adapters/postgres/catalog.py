@@ -151,8 +151,10 @@ _KEPT_TIERS_CONFLICT: Final = """
 # update sets only the carried columns, so the others stay as stored. The WHERE of each DO
 # UPDATE repeats the comparison against the row as it is when written, for a writer that
 # committed since. A row whose kept tiers would no longer fit is written nowhere and comes
-# back, one result row each, beside the counts. A SKU staged twice makes the statement
-# fail ("cannot affect row a second time").
+# back, one result row each, beside the counts; a file that carries tiers has none, and its
+# statement joins them on a constant false, so the planner does not scan `staged` again to
+# look for them. A SKU staged twice makes the statement fail ("cannot affect row a second
+# time").
 _UPSERT_TEMPLATE: Final = """
     WITH staged AS (
         SELECT s.line, s.sku, s.name, s.category, s.description, s.unit_price, s.currency,
@@ -205,7 +207,7 @@ _UPSERT_TEMPLATE: Final = """
            k.line, k.sku, k.unit_price, k.currency,
            p.currency AS stored_currency, p.tier_quantities, p.tier_prices
     FROM counted AS c
-    LEFT JOIN staged AS k ON k.kept_tiers_conflict
+    LEFT JOIN staged AS k ON {refused}
     LEFT JOIN products AS p ON p.id = k.product_id
     ORDER BY k.line
 """
@@ -224,11 +226,18 @@ def upsert_sql(fields: Collection[OptionalField] = OPTIONAL_FIELDS) -> str:
         excluded=", ".join(f"excluded.{column}" for column in columns),
         assignments=", ".join(f"{column} = excluded.{column}" for column in columns),
         conflict="false" if "tiers" in fields else f"({_KEPT_TIERS_CONFLICT.strip()})",
+        refused="false" if "tiers" in fields else "k.kept_tiers_conflict",
     )
 
 
 UPSERT_SQL: Final = upsert_sql()
 """The upsert of a file that carries every optional field."""
+
+# For the rest of the import's transaction (ADR 0012). The upsert's estimated cost passes
+# the JIT thresholds, and compiling it cost as much as the compiled code saved, or more:
+# without JIT, re-importing 200,000 unchanged products measured about 3% faster and
+# 1,000,000 about 4%.
+UPSERT_SETTINGS_SQL: Final = "SET LOCAL jit = off"
 
 _PRODUCT_COLUMNS: Final = """
     p.sku, p.name, p.category, p.description, p.unit_price, p.currency, p.tax_category,
@@ -393,6 +402,7 @@ async def apply_import(
         # A temporary table has no statistics until it is analyzed, and the upsert's joins
         # are planned from them.
         await transaction.execute(f"ANALYZE {STAGING_TABLE}", command_timeout=command_timeout)
+        await transaction.execute(UPSERT_SETTINGS_SQL)
         rows = await transaction.fetch_all(upsert_sql(fields), command_timeout=command_timeout)
         # Dropped now, not at commit: its space is freed before the import is recorded.
         await transaction.execute(f"DROP TABLE {STAGING_TABLE}")

@@ -1,8 +1,10 @@
 """A product of the catalog, and the formats its text fields must have.
 
 The patterns are written so that the same text works as a Python regular expression
-(with ``re.fullmatch``) and as a PostgreSQL one (``sku ~ SKU_PATTERN``), so the database's
-CHECK constraints say exactly what the importer checks.
+(with ``re.fullmatch``) and as a PostgreSQL one. The database's CHECK constraints are
+built from them (with the repetition unbounded and the length checked apart, which
+PostgreSQL matches ten times faster: ADR 0012), so they say exactly what the importer
+checks.
 
 >>> from pulseshop.core.money import EUR, Money
 >>> mug = Product("MUG-1", "Stoneware mug", Money.of("12.00", EUR), "standard", stock=40)
