@@ -15,7 +15,7 @@ from pulseshop.adapters.postgres import PostgresDatabase, current_revision, head
 from pulseshop.adapters.postgres.migrations import pending_revisions
 from pulseshop.core.catalog import IMPORT_POLICIES
 from pulseshop.core.pricing.codec import price_json
-from pulseshop.shell import catalog_commands, runtime
+from pulseshop.shell import catalog_commands, runtime, token_commands
 from pulseshop.shell.config import Settings, port_from
 from pulseshop.shell.errors import ShellError
 from pulseshop.shell.pricing import invalid_request, read_json
@@ -67,7 +67,7 @@ def serve(host: str | None, port: str | None, *, migrate: bool | None) -> None:
                     catalog_commands.import_demo_catalog(url)
             else:
                 runtime.check_reachable(url)
-            serve_on(create_app(PostgresDatabase(url)), sock, settings.log_level)
+            serve_on(create_app(PostgresDatabase(url), settings), sock, settings.log_level)
 
 
 @cli.command()
@@ -139,6 +139,9 @@ def catalog_import(file: str, policy: ImportPolicy, *, dry_run: bool) -> None:
 def catalog_export(file: str) -> None:
     """Write the whole catalog to FILE.csv (`-` for stdout), in the format import reads."""
     catalog_commands.export_command(file, settings=_settings())
+
+
+cli.add_command(token_commands.token)
 
 
 @cli.command()
