@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,49 @@ class TestDemoCatalogSwitch:
         """A value that is neither on nor off names the variable."""
         with pytest.raises(ConfigError, match="PULSESHOP_DEMO_CATALOG must be one of"):
             Settings.from_environ({"PULSESHOP_DEMO_CATALOG": "maybe"})
+
+
+class TestCartSettings:
+    def test_defaults(self) -> None:
+        """Carts live 30 days, actors idle out after a minute, the sweep runs every 5."""
+        settings = Settings.from_environ({})
+
+        assert (timedelta(days=30), 60.0, 300.0, None) == (
+            settings.cart_ttl,
+            settings.cart_idle_seconds,
+            settings.cart_sweep_seconds,
+            settings.pricing_file,
+        )
+
+    def test_every_variable_is_read(self) -> None:
+        """Each cart variable changes its setting."""
+        settings = Settings.from_environ(
+            {
+                "PULSESHOP_PRICING": "shop/pricing.json",
+                "PULSESHOP_CART_TTL_DAYS": "7",
+                "PULSESHOP_CART_IDLE_SECONDS": "2.5",
+                "PULSESHOP_CART_SWEEP_SECONDS": "30",
+            }
+        )
+
+        assert (Path("shop/pricing.json"), timedelta(days=7), 2.5, 30.0) == (
+            settings.pricing_file,
+            settings.cart_ttl,
+            settings.cart_idle_seconds,
+            settings.cart_sweep_seconds,
+        )
+
+    @pytest.mark.parametrize(
+        ("name", "text"),
+        [
+            ("PULSESHOP_CART_TTL_DAYS", "0"),
+            ("PULSESHOP_CART_TTL_DAYS", "366"),
+            ("PULSESHOP_CART_IDLE_SECONDS", "soon"),
+            ("PULSESHOP_CART_IDLE_SECONDS", "nan"),
+            ("PULSESHOP_CART_SWEEP_SECONDS", "-1"),
+        ],
+    )
+    def test_bad_values_name_the_variable(self, name: str, text: str) -> None:
+        """A value outside its range, or not a number, names the variable and the range."""
+        with pytest.raises(ConfigError, match=f"^{name} must be a number from"):
+            Settings.from_environ({name: text})

@@ -6,6 +6,7 @@ Every variable is listed in the README's configuration table; a bad value is a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, final
 
@@ -23,6 +24,9 @@ DEFAULT_PORT = 8000
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True}
 SWITCH_WORDS |= {"0": False, "false": False, "no": False, "off": False}
+DEFAULT_CART_TTL = timedelta(days=30)
+DEFAULT_CART_IDLE_SECONDS = 60.0
+DEFAULT_CART_SWEEP_SECONDS = 300.0
 
 
 @final
@@ -36,6 +40,10 @@ class Settings:
     data_dir: Path
     log_level: str
     demo_catalog: bool = True
+    pricing_file: Path | None = None
+    cart_ttl: timedelta = DEFAULT_CART_TTL
+    cart_idle_seconds: float = DEFAULT_CART_IDLE_SECONDS
+    cart_sweep_seconds: float = DEFAULT_CART_SWEEP_SECONDS
 
     @property
     def embedded_data_dir(self) -> Path:
@@ -53,6 +61,32 @@ class Settings:
             log_level=log_level_from(environ.get("LOG_LEVEL", "")),
             demo_catalog=switch_from(
                 "PULSESHOP_DEMO_CATALOG", environ.get("PULSESHOP_DEMO_CATALOG", ""), default=True
+            ),
+            pricing_file=Path(pricing)
+            if (pricing := environ.get("PULSESHOP_PRICING", "").strip())
+            else None,
+            cart_ttl=timedelta(
+                days=number_from(
+                    "PULSESHOP_CART_TTL_DAYS",
+                    environ.get("PULSESHOP_CART_TTL_DAYS", ""),
+                    default=DEFAULT_CART_TTL.days,
+                    low=1,
+                    high=365,
+                )
+            ),
+            cart_idle_seconds=number_from(
+                "PULSESHOP_CART_IDLE_SECONDS",
+                environ.get("PULSESHOP_CART_IDLE_SECONDS", ""),
+                default=DEFAULT_CART_IDLE_SECONDS,
+                low=1,
+                high=86_400,
+            ),
+            cart_sweep_seconds=number_from(
+                "PULSESHOP_CART_SWEEP_SECONDS",
+                environ.get("PULSESHOP_CART_SWEEP_SECONDS", ""),
+                default=DEFAULT_CART_SWEEP_SECONDS,
+                low=1,
+                high=86_400,
             ),
         )
 
@@ -98,3 +132,18 @@ def switch_from(name: str, text: str, *, default: bool) -> bool:
         words = ", ".join(SWITCH_WORDS)
         raise ConfigError(f"{name} must be one of {words}, got {text!r}")
     return SWITCH_WORDS[word]
+
+
+def number_from(name: str, text: str, *, default: float, low: float, high: float) -> float:
+    """A number from ``low`` to ``high`` (``default`` when empty)."""
+    if not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a number from {low:g} to {high:g}, got {text!r}"
+        ) from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, got {text!r}")
+    return value

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -12,7 +15,16 @@ from starlette.routing import Route
 from starlette_exporter import PrometheusMiddleware, handle_metrics
 
 from pulseshop.adapters.postgres import head_revision
-from pulseshop.shell.web.errors import http_exception_handler
+from pulseshop.shell.carts.actor import CartDeps
+from pulseshop.shell.carts.pricing import load_shop_pricing
+from pulseshop.shell.carts.products import CatalogProducts
+from pulseshop.shell.carts.store import PostgresCartStore
+from pulseshop.shell.carts.supervisor import CartSupervisor
+from pulseshop.shell.carts.sweep import sweep_forever
+from pulseshop.shell.config import Settings
+from pulseshop.shell.web.auth import Authenticator
+from pulseshop.shell.web.cart_api import CartApi
+from pulseshop.shell.web.errors import http_exception_handler, internal_error_handler
 from pulseshop.shell.web.health import Readyz, healthz
 
 if TYPE_CHECKING:
@@ -21,21 +33,52 @@ if TYPE_CHECKING:
     from pulseshop.adapters.postgres import PostgresDatabase
 
 
-def create_app(database: PostgresDatabase) -> Starlette:
-    """The service, serving from ``database`` (connected on startup, closed on shutdown)."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(database: PostgresDatabase, settings: Settings | None = None) -> Starlette:
+    """The service, serving from ``database`` (connected on startup, closed on shutdown).
+
+    Raises:
+        ShellError: the shop's pricing file (``PULSESHOP_PRICING``) cannot be used.
+    """
+    settings = settings or Settings.from_environ({})
+    pricing = load_shop_pricing(settings.pricing_file)
+    products = CatalogProducts(database)
+    supervisor = CartSupervisor(
+        CartDeps(
+            store=PostgresCartStore(database),
+            products=products,
+            pricing=pricing,
+            clock=_utc_now,
+            cart_ttl=settings.cart_ttl,
+        ),
+        idle_timeout=settings.cart_idle_seconds,
+    )
+    authenticator = Authenticator(database)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await database.connect()
+        sweeper = asyncio.create_task(
+            sweep_forever(database, supervisor, clock=_utc_now, every=settings.cart_sweep_seconds),
+            name="cart-sweep",
+        )
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await supervisor.close()
             await database.disconnect()
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", Readyz(database, head_revision()).respond, methods=["GET"]),
         Route("/metrics", handle_metrics, methods=["GET"]),
+        *CartApi(supervisor, products, pricing, authenticator).routes(),
     ]
     middleware = [
         Middleware(
@@ -50,5 +93,8 @@ def create_app(database: PostgresDatabase) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_exception_handler},
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
     )

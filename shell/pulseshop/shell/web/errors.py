@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -44,3 +47,10 @@ async def http_exception_handler(_request: Request, exc: Exception) -> Response:
     return error_response(
         exc.status_code, _code_for(exc.status_code), f"{message}.", (), exc.headers
     )
+
+
+async def internal_error_handler(_request: Request, exc: Exception) -> Response:
+    """Anything unexpected: logged with its traceback, answered 500 in our error shape
+    without details a client could use against us."""
+    logger.error("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "Something went wrong on our side.")

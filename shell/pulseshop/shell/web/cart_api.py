@@ -1,0 +1,270 @@
+"""The cart's JSON API: read the cart, change its items and coupons; every answer is the
+cart with its live quote.
+
+Each handler gathers (authenticates, reads the body, looks the product up), then hands one
+command to the user's cart actor, which decides and stores it before it replies. A command
+carries the request's ``Idempotency-Key`` header as its command id when there is one, so a
+retried request is applied once; without the header every request is a new command.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Final, TypeAlias, final
+
+from returns.result import Failure
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from pulseshop.core.access import CART_READ, CART_WRITE
+from pulseshop.core.cart import (
+    AddItem,
+    ApplyCoupon,
+    CartErrorCode,
+    RemoveCoupon,
+    RemoveItem,
+    SetQuantity,
+)
+from pulseshop.core.money import amount_text
+from pulseshop.core.pricing.codec import encode_quote
+from pulseshop.shell.carts.supervisor import CartUnavailableError
+from pulseshop.shell.web.auth import Authenticator, Principal
+from pulseshop.shell.web.errors import error_response
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from pulseshop.core.cart import CartCommand, CartError
+    from pulseshop.shell.carts.actor import CartReply
+    from pulseshop.shell.carts.ports import ProductSource
+    from pulseshop.shell.carts.pricing import ShopPricing
+    from pulseshop.shell.carts.supervisor import CartSupervisor
+
+_Builder: TypeAlias = "Callable[[Request, str], Awaitable[CartCommand]]"
+"""A handler's way from a request and a command id to its command."""
+
+MAX_BODY: Final = 16 * 1024
+"""The largest request body a cart command may have, in bytes."""
+
+MAX_COMMAND_ID: Final = 100
+"""The longest Idempotency-Key accepted."""
+
+NOT_FOUND_CODES: Final = frozenset({CartErrorCode.NOT_IN_CART, CartErrorCode.COUPON_NOT_APPLIED})
+"""Refusals that mean "no such item or coupon in this cart": 404, not 422."""
+
+
+@final
+class BadRequestError(Exception):
+    """The request cannot become a command; the answer is ready."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("bad request")
+        self.response = response
+
+
+def _invalid(field: str, problem: str) -> BadRequestError:
+    return BadRequestError(
+        error_response(
+            422, "invalid_request", f"{field}: {problem}.", [{"field": field, "problem": problem}]
+        )
+    )
+
+
+@final
+class CartApi:
+    """The handlers of ``/api/v1/cart``."""
+
+    def __init__(
+        self,
+        supervisor: CartSupervisor,
+        products: ProductSource,
+        pricing: ShopPricing,
+        authenticator: Authenticator,
+    ) -> None:
+        self._supervisor = supervisor
+        self._products = products
+        self._pricing = pricing
+        self._authenticator = authenticator
+
+    def routes(self) -> list[Route]:
+        """The API's routes."""
+        return [
+            Route("/api/v1/cart", self.get_cart, methods=["GET"]),
+            Route("/api/v1/cart/items", self.add_item, methods=["POST"]),
+            Route("/api/v1/cart/items/{sku}", self.set_quantity, methods=["PATCH"]),
+            Route("/api/v1/cart/items/{sku}", self.remove_item, methods=["DELETE"]),
+            Route("/api/v1/cart/coupons", self.apply_coupon, methods=["POST"]),
+            Route("/api/v1/cart/coupons/{code}", self.remove_coupon, methods=["DELETE"]),
+        ]
+
+    async def get_cart(self, request: Request) -> Response:
+        """``GET /api/v1/cart``: the cart and its quote."""
+        principal = await self._authenticator.authenticate(request, CART_READ)
+        if not isinstance(principal, Principal):
+            return principal
+        return await self._ask(principal, None)
+
+    async def add_item(self, request: Request) -> Response:
+        """``POST /api/v1/cart/items`` ``{"sku", "quantity"}``: add units of a product."""
+        return await self._command(request, self._add_item)
+
+    async def set_quantity(self, request: Request) -> Response:
+        """``PATCH /api/v1/cart/items/{sku}`` ``{"quantity"}``: set a line's quantity."""
+        return await self._command(request, self._set_quantity)
+
+    async def remove_item(self, request: Request) -> Response:
+        """``DELETE /api/v1/cart/items/{sku}``: remove a line."""
+        return await self._command(request, self._remove_item)
+
+    async def apply_coupon(self, request: Request) -> Response:
+        """``POST /api/v1/cart/coupons`` ``{"code"}``: apply a coupon."""
+        return await self._command(request, self._apply_coupon)
+
+    async def remove_coupon(self, request: Request) -> Response:
+        """``DELETE /api/v1/cart/coupons/{code}``: remove a coupon."""
+        return await self._command(request, self._remove_coupon)
+
+    async def _add_item(self, request: Request, command_id: str) -> CartCommand:
+        body = await _object_body(request, ("sku", "quantity"))
+        sku = _text(body, "sku")
+        quantity = _quantity(body)
+        found = await self._products.products([sku])
+        return AddItem(command_id, sku, quantity, found.get(sku))
+
+    async def _set_quantity(self, request: Request, command_id: str) -> CartCommand:
+        sku = request.path_params["sku"]
+        body = await _object_body(request, ("quantity",))
+        quantity = _quantity(body)
+        found = await self._products.products([sku])
+        return SetQuantity(command_id, sku, quantity, found.get(sku))
+
+    async def _remove_item(self, request: Request, command_id: str) -> CartCommand:
+        return RemoveItem(command_id, request.path_params["sku"])
+
+    async def _apply_coupon(self, request: Request, command_id: str) -> CartCommand:
+        body = await _object_body(request, ("code",))
+        code = _text(body, "code")
+        return ApplyCoupon(command_id, code, self._pricing.knows_coupon(code))
+
+    async def _remove_coupon(self, request: Request, command_id: str) -> CartCommand:
+        return RemoveCoupon(command_id, request.path_params["code"])
+
+    async def _command(self, request: Request, build: _Builder) -> Response:
+        principal = await self._authenticator.authenticate(request, CART_WRITE)
+        if not isinstance(principal, Principal):
+            return principal
+        try:
+            command = await build(request, _command_id(request))
+        except BadRequestError as bad:
+            return bad.response
+        return await self._ask(principal, command)
+
+    async def _ask(self, principal: Principal, command: CartCommand | None) -> Response:
+        try:
+            result = await self._supervisor.ask(principal.user_id, command)
+        except CartUnavailableError as error:
+            return error_response(
+                503,
+                "cart_unavailable",
+                f"{error}.",
+                headers={"Retry-After": str(max(1, round(error.retry_after)))},
+            )
+        if isinstance(result, Failure):
+            return _refusal(result.failure())
+        return JSONResponse(cart_body(result.unwrap()))
+
+
+def _command_id(request: Request) -> str:
+    key = request.headers.get("idempotency-key", "").strip()
+    if not key:
+        return uuid.uuid4().hex
+    if len(key) > MAX_COMMAND_ID or not key.isprintable() or not key.isascii():
+        raise _invalid("Idempotency-Key", f"must be 1-{MAX_COMMAND_ID} printable ASCII characters")
+    return key
+
+
+async def _object_body(request: Request, fields: tuple[str, ...]) -> Mapping[str, object]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise BadRequestError(
+            error_response(413, "payload_too_large", f"The body is over {MAX_BODY} bytes.")
+        )
+    try:
+        # JSON between systems is UTF-8 (RFC 8259): `json.loads` of bytes would guess
+        # UTF-16 or UTF-32 too.
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid("body", "is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadRequestError(
+            error_response(
+                422,
+                "invalid_json",
+                f"The body is not JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+                [{"field": "body", "problem": error.msg}],
+            )
+        ) from None
+    except (ValueError, RecursionError):
+        # An integer of thousands of digits, or arrays nested thousands deep.
+        raise _invalid("body", "holds a number too long or nesting too deep to read") from None
+    if not isinstance(data, dict):
+        raise _invalid("body", f"must be a JSON object with {', '.join(fields)}")
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise _invalid(unknown[0], f"is not a field here (expected {', '.join(fields)})")
+    return data
+
+
+def _text(body: Mapping[str, object], field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(field, "is required and must be a non-empty string")
+    return value
+
+
+def _quantity(body: Mapping[str, object]) -> int:
+    value = body.get("quantity")
+    # JSON true is not a quantity, though Python counts it as an int.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _invalid("quantity", "is required and must be a whole number")
+    return value
+
+
+def _refusal(error: CartError) -> Response:
+    status = 404 if error.code in NOT_FOUND_CODES else 422
+    details = [{"field": error.field or "body", "problem": error.message.rstrip(".")}]
+    return error_response(status, error.code.value, error.message, details)
+
+
+def cart_body(reply: CartReply) -> dict[str, object]:
+    """The JSON answer of a cart request: the cart's lines (with each product's name and
+    unit price when it is still in the catalog), coupons, version, and its quote."""
+    cart = reply.cart
+    lines: list[dict[str, object]] = []
+    for line in cart.lines:
+        product = reply.products.get(line.sku)
+        lines.append(
+            {
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "name": None if product is None else product.name,
+                "unit_price": None if product is None else amount_text(product.unit_price),
+                "available": product is not None and product.active,
+            }
+        )
+    return {
+        "cart": {
+            "lines": lines,
+            "coupons": list(cart.coupons),
+            "currency": None if cart.currency is None else cart.currency.code,
+            "version": cart.version,
+            "updated_at": None if cart.updated_at is None else cart.updated_at.isoformat(),
+        },
+        "quote": None if reply.quote is None else encode_quote(reply.quote),
+    }
