@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 API_DOC: Final = Path(__file__).parents[2] / "docs" / "api.md"
+README: Final = Path(__file__).parents[2] / "README.md"
+# `curl -s -H "Authorization: Bearer $TOKEN" localhost:8000/PATH \` then
+# `     -d '{...}'    # what it shows: "total": "23.68"`
+README_CART_CALL: Final = re.compile(
+    r"localhost:8000(?P<path>/api/v1/\S+) \\\n"
+    r"\s+-d '(?P<body>\{.*?\})'.*\"total\": \"(?P<total>[\d.]+)\""
+)
 EXAMPLE: Final = re.compile(
     r"```http\n(?P<request>.*?)```\n\n`(?P<status>\d{3})`(?: `(?P<code>\w+)`)?", re.DOTALL
 )
@@ -117,3 +124,20 @@ def test_every_request_gets_the_documented_status(database_url: PostgresUrl, tok
     shown = {key: value for key, value in documented["quote"].items() if key != "..."}
     assert shown == {key: first_add["quote"][key] for key in shown}
     assert documented["cart"]["lines"] == first_add["cart"]["lines"]
+
+
+def test_the_readme_cart_tour_shows_the_totals_the_service_answers(
+    database_url: PostgresUrl, token: str
+) -> None:
+    """Each cart call of the README's tour answers the total written beside it."""
+    calls = README_CART_CALL.findall(README.read_text())
+    with TestClient(create_app(PostgresDatabase(database_url))) as client:
+        totals = [
+            client.post(path, headers={"Authorization": f"Bearer {token}"}, content=body).json()[
+                "quote"
+            ]["total"]
+            for path, body, _total in calls
+        ]
+
+    assert len(calls) >= 2
+    assert [total for _path, _body, total in calls] == totals
