@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-REVISIONS: Final = ["0001", "0002", "0003", "0004"]
+REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005"]
 TABLES: Final = {
     "alembic_version",
     "schema_info",
@@ -54,6 +54,13 @@ TABLES: Final = {
     "users",
     "api_tokens",
     "carts",
+    "idempotency_keys",
+    "orders",
+    "order_lines",
+    "payments",
+    "refunds",
+    "audit_log",
+    "outbox",
 }
 INDEXES: Final = {
     "alembic_version_pkc",
@@ -71,6 +78,25 @@ INDEXES: Final = {
     "api_tokens_user_id",
     "carts_pkey",
     "carts_expires_at_user_id",
+    "idempotency_keys_pkey",
+    "idempotency_keys_user_id_endpoint_key_key",
+    "idempotency_keys_expires_at",
+    "orders_pkey",
+    "orders_idempotency_key_id_key",
+    "orders_user_id_created_at_id",
+    "orders_created_at_id",
+    "order_lines_pkey",
+    "order_lines_product_id",
+    "payments_pkey",
+    "payments_provider_provider_reference_key",
+    "payments_order_id_id",
+    "refunds_pkey",
+    "refunds_provider_reference_key",
+    "refunds_payment_id_id",
+    "audit_log_pkey",
+    "audit_log_actor_user_id",
+    "outbox_pkey",
+    "outbox_id_unpublished",
 }
 # The values of the core that revision 0002 wrote into CHECK constraints.
 CATALOG_RULES_OF_0002: Final = (
