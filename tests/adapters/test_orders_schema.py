@@ -23,6 +23,15 @@ from sqlalchemy.pool import NullPool
 
 from pulseshop.adapters.postgres import head_revision, upgrade_to_head
 from pulseshop.adapters.postgres.migrations import SCRIPT_LOCATION
+from pulseshop.adapters.postgres.orders import (
+    ALL_ORDERS_FIRST_PAGE_SQL,
+    ALL_ORDERS_NEXT_PAGE_SQL,
+    ORDER_LINES_SQL,
+    ORDER_SQL,
+    USER_ORDERS_FIRST_PAGE_SQL,
+    USER_ORDERS_NEXT_PAGE_SQL,
+)
+from pulseshop.adapters.postgres.payments import ORDER_PAYMENTS_SQL, PAYMENT_REFUNDS_SQL
 from pulseshop.core.cart import MAX_LINE_QUANTITY
 from pulseshop.core.catalog.product import SKU_PATTERN
 from pulseshop.core.orders import OrderStatus, PaymentStatus
@@ -62,20 +71,6 @@ ORDER_RULES_OF_0005: Final = (
 # The statements checkout, the order pages and the background jobs run, each served by an
 # index (`TestIndexes`). Lists are newest first and paged by a (created_at, id) cursor: the
 # next page starts after the last row of the previous one.
-ORDER_SQL: Final = "SELECT * FROM orders WHERE id = $1"
-ORDER_LINES_SQL: Final = "SELECT * FROM order_lines WHERE order_id = $1 ORDER BY position"
-USER_ORDERS_FIRST_PAGE_SQL: Final = (
-    "SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-)
-USER_ORDERS_NEXT_PAGE_SQL: Final = (
-    "SELECT * FROM orders WHERE user_id = $1 AND (created_at, id) < ($2, $3) "
-    "ORDER BY created_at DESC, id DESC LIMIT $4"
-)
-ALL_ORDERS_FIRST_PAGE_SQL: Final = "SELECT * FROM orders ORDER BY created_at DESC, id DESC LIMIT $1"
-ALL_ORDERS_NEXT_PAGE_SQL: Final = (
-    "SELECT * FROM orders WHERE (created_at, id) < ($1, $2) "
-    "ORDER BY created_at DESC, id DESC LIMIT $3"
-)
 IDEMPOTENCY_KEY_SQL: Final = (
     "SELECT * FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3 FOR UPDATE"
 )
@@ -87,8 +82,6 @@ PRODUCTS_BY_SKU_SQL: Final = (
     "SELECT id, sku, name, unit_price, currency, tax_category, active FROM products "
     "WHERE sku = ANY($1::text[])"
 )
-ORDER_PAYMENTS_SQL: Final = "SELECT * FROM payments WHERE order_id = $1 ORDER BY id"
-PAYMENT_REFUNDS_SQL: Final = "SELECT * FROM refunds WHERE payment_id = $1 ORDER BY id"
 EXPIRED_IDEMPOTENCY_KEYS_SQL: Final = (
     "DELETE FROM idempotency_keys WHERE id IN ("
     "SELECT id FROM idempotency_keys WHERE expires_at <= $1 "
