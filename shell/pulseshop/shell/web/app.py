@@ -15,30 +15,40 @@ from starlette.routing import Route
 from starlette_exporter import PrometheusMiddleware, handle_metrics
 
 from pulseshop.adapters.postgres import head_revision
+from pulseshop.adapters.sandbox_gateway import SandboxGateway
 from pulseshop.shell.carts.actor import CartDeps
 from pulseshop.shell.carts.pricing import load_shop_pricing
 from pulseshop.shell.carts.products import CatalogProducts
 from pulseshop.shell.carts.store import PostgresCartStore
 from pulseshop.shell.carts.supervisor import CartSupervisor
 from pulseshop.shell.carts.sweep import sweep_forever
+from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.config import Settings
 from pulseshop.shell.web.auth import Authenticator
 from pulseshop.shell.web.cart_api import CartApi
 from pulseshop.shell.web.errors import http_exception_handler, internal_error_handler
 from pulseshop.shell.web.health import Readyz, healthz
+from pulseshop.shell.web.orders_api import OrdersApi
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from pulseshop.adapters.postgres import PostgresDatabase
+    from pulseshop.core.payment_gateway import PaymentGateway
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(database: PostgresDatabase, settings: Settings | None = None) -> Starlette:
-    """The service, serving from ``database`` (connected on startup, closed on shutdown).
+def create_app(
+    database: PostgresDatabase,
+    settings: Settings | None = None,
+    *,
+    gateway: PaymentGateway | None = None,
+) -> Starlette:
+    """The service, serving from ``database`` (connected on startup, closed on shutdown),
+    charging through ``gateway`` (by default the sandbox: no real card is ever charged).
 
     Raises:
         ShellError: the shop's pricing file (``PULSESHOP_PRICING``) cannot be used.
@@ -46,9 +56,10 @@ def create_app(database: PostgresDatabase, settings: Settings | None = None) -> 
     settings = settings or Settings.from_environ({})
     pricing = load_shop_pricing(settings.pricing_file)
     products = CatalogProducts(database)
+    carts = PostgresCartStore(database)
     supervisor = CartSupervisor(
         CartDeps(
-            store=PostgresCartStore(database),
+            store=carts,
             products=products,
             pricing=pricing,
             clock=_utc_now,
@@ -57,6 +68,14 @@ def create_app(database: PostgresDatabase, settings: Settings | None = None) -> 
         idle_timeout=settings.cart_idle_seconds,
     )
     authenticator = Authenticator(database)
+    checkout = Checkout(
+        database,
+        supervisor,
+        carts,
+        gateway or SandboxGateway(),
+        clock=_utc_now,
+        cart_ttl=settings.cart_ttl,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -79,6 +98,7 @@ def create_app(database: PostgresDatabase, settings: Settings | None = None) -> 
         Route("/readyz", Readyz(database, head_revision()).respond, methods=["GET"]),
         Route("/metrics", handle_metrics, methods=["GET"]),
         *CartApi(supervisor, products, pricing, authenticator).routes(),
+        *OrdersApi(database, checkout, authenticator).routes(),
     ]
     middleware = [
         Middleware(

@@ -9,7 +9,6 @@ retried request is applied once; without the header every request is a new comma
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import TYPE_CHECKING, Final, TypeAlias, final
 
@@ -30,6 +29,7 @@ from pulseshop.core.money import amount_text
 from pulseshop.core.pricing.codec import encode_quote
 from pulseshop.shell.carts.supervisor import CartUnavailableError
 from pulseshop.shell.web.auth import Authenticator, Principal
+from pulseshop.shell.web.bodies import BadRequestError, invalid, object_body, text_field
 from pulseshop.shell.web.errors import error_response
 
 if TYPE_CHECKING:
@@ -47,31 +47,11 @@ if TYPE_CHECKING:
 _Builder: TypeAlias = "Callable[[Request, str], Awaitable[CartCommand]]"
 """A handler's way from a request and a command id to its command."""
 
-MAX_BODY: Final = 16 * 1024
-"""The largest request body a cart command may have, in bytes."""
-
 MAX_COMMAND_ID: Final = 100
 """The longest Idempotency-Key accepted."""
 
 NOT_FOUND_CODES: Final = frozenset({CartErrorCode.NOT_IN_CART, CartErrorCode.COUPON_NOT_APPLIED})
 """Refusals that mean "no such item or coupon in this cart": 404, not 422."""
-
-
-@final
-class BadRequestError(Exception):
-    """The request cannot become a command; the answer is ready."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("bad request")
-        self.response = response
-
-
-def _invalid(field: str, problem: str) -> BadRequestError:
-    return BadRequestError(
-        error_response(
-            422, "invalid_request", f"{field}: {problem}.", [{"field": field, "problem": problem}]
-        )
-    )
 
 
 @final
@@ -129,15 +109,15 @@ class CartApi:
         return await self._command(request, self._remove_coupon)
 
     async def _add_item(self, request: Request, command_id: str) -> CartCommand:
-        body = await _object_body(request, ("sku", "quantity"))
-        sku = _text(body, "sku")
+        body = await object_body(request, ("sku", "quantity"))
+        sku = text_field(body, "sku")
         quantity = _quantity(body)
         found = await self._products.products([sku])
         return AddItem(command_id, sku, quantity, found.get(sku))
 
     async def _set_quantity(self, request: Request, command_id: str) -> CartCommand:
         sku = request.path_params["sku"]
-        body = await _object_body(request, ("quantity",))
+        body = await object_body(request, ("quantity",))
         quantity = _quantity(body)
         found = await self._products.products([sku])
         return SetQuantity(command_id, sku, quantity, found.get(sku))
@@ -146,8 +126,8 @@ class CartApi:
         return RemoveItem(command_id, request.path_params["sku"])
 
     async def _apply_coupon(self, request: Request, command_id: str) -> CartCommand:
-        body = await _object_body(request, ("code",))
-        code = _text(body, "code")
+        body = await object_body(request, ("code",))
+        code = text_field(body, "code")
         return ApplyCoupon(command_id, code, self._pricing.knows_coupon(code))
 
     async def _remove_coupon(self, request: Request, command_id: str) -> CartCommand:
@@ -183,56 +163,15 @@ def _command_id(request: Request) -> str:
     if not key:
         return uuid.uuid4().hex
     if len(key) > MAX_COMMAND_ID or not key.isprintable() or not key.isascii():
-        raise _invalid("Idempotency-Key", f"must be 1-{MAX_COMMAND_ID} printable ASCII characters")
+        raise invalid("Idempotency-Key", f"must be 1-{MAX_COMMAND_ID} printable ASCII characters")
     return key
-
-
-async def _object_body(request: Request, fields: tuple[str, ...]) -> Mapping[str, object]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadRequestError(
-            error_response(413, "payload_too_large", f"The body is over {MAX_BODY} bytes.")
-        )
-    try:
-        # JSON between systems is UTF-8 (RFC 8259): `json.loads` of bytes would guess
-        # UTF-16 or UTF-32 too.
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _invalid("body", "is not UTF-8 text") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadRequestError(
-            error_response(
-                422,
-                "invalid_json",
-                f"The body is not JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
-                [{"field": "body", "problem": error.msg}],
-            )
-        ) from None
-    except (ValueError, RecursionError):
-        # An integer of thousands of digits, or arrays nested thousands deep.
-        raise _invalid("body", "holds a number too long or nesting too deep to read") from None
-    if not isinstance(data, dict):
-        raise _invalid("body", f"must be a JSON object with {', '.join(fields)}")
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise _invalid(unknown[0], f"is not a field here (expected {', '.join(fields)})")
-    return data
-
-
-def _text(body: Mapping[str, object], field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value.strip():
-        raise _invalid(field, "is required and must be a non-empty string")
-    return value
 
 
 def _quantity(body: Mapping[str, object]) -> int:
     value = body.get("quantity")
     # JSON true is not a quantity, though Python counts it as an int.
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _invalid("quantity", "is required and must be a whole number")
+        raise invalid("quantity", "is required and must be a whole number")
     return value
 
 

@@ -1,0 +1,178 @@
+"""Checkout and the orders of the JSON API.
+
+``POST /api/v1/checkout`` needs an ``Idempotency-Key`` header and answers 201 with the
+order (`pulseshop.shell.checkout` says what happens in between). ``GET /api/v1/orders``
+lists the caller's orders newest first (every order with ``orders:all``), a page at a time;
+``GET /api/v1/orders/{id}`` shows one, and another user's order is 404 to a customer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Final, final
+
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from pulseshop.adapters.postgres.idempotency import MAX_KEY_LENGTH, request_fingerprint
+from pulseshop.adapters.postgres.orders import list_orders, load_order
+from pulseshop.adapters.postgres.payments import order_payments
+from pulseshop.core.access import ORDERS_ALL, ORDERS_READ, ORDERS_WRITE
+from pulseshop.shell.checkout import order_json
+from pulseshop.shell.web.auth import Principal
+from pulseshop.shell.web.bodies import BadRequestError, invalid, object_body, text_field
+from pulseshop.shell.web.errors import error_response
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from pulseshop.adapters.postgres import PostgresDatabase
+    from pulseshop.shell.checkout import Checkout
+    from pulseshop.shell.web.auth import Authenticator
+
+PAGE_SIZE: Final = 20
+"""Orders per page when the request does not say."""
+
+MAX_PAGE_SIZE: Final = 100
+
+
+@final
+class SortedJSONResponse(JSONResponse):
+    """JSON with its keys sorted: a replayed answer, read back from the database (which
+    keeps no key order), is then byte for byte the answer first given."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=True
+        ).encode()
+
+
+@final
+class OrdersApi:
+    """The handlers of checkout and ``/api/v1/orders``."""
+
+    def __init__(
+        self, database: PostgresDatabase, checkout: Checkout, authenticator: Authenticator
+    ) -> None:
+        self._database = database
+        self._checkout = checkout
+        self._authenticator = authenticator
+
+    def routes(self) -> list[Route]:
+        """The API's routes."""
+        return [
+            Route("/api/v1/checkout", self.checkout, methods=["POST"]),
+            Route("/api/v1/orders", self.orders, methods=["GET"]),
+            Route("/api/v1/orders/{order_id}", self.order, methods=["GET"]),
+        ]
+
+    async def checkout(self, request: Request) -> Response:
+        """``POST /api/v1/checkout`` ``{"payment_token"}``: the cart becomes an order."""
+        principal = await self._authenticator.authenticate(request, ORDERS_WRITE)
+        if not isinstance(principal, Principal):
+            return principal
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            return error_response(
+                400,
+                "idempotency_key_required",
+                "Checkout needs an Idempotency-Key header (a unique id of this attempt).",
+                [{"field": "Idempotency-Key", "problem": "is required"}],
+            )
+        if not 1 <= len(key) <= MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+            return error_response(
+                400,
+                "invalid_idempotency_key",
+                f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters.",
+                [{"field": "Idempotency-Key", "problem": "is not 1-255 printable characters"}],
+            )
+        try:
+            body = await object_body(request, ("payment_token", "note"))
+            token = text_field(body, "payment_token")
+            note = body.get("note")
+            if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+                raise invalid("note", f"must be text of at most {MAX_NOTE} characters")
+        except BadRequestError as bad:
+            return bad.response
+        fingerprint = request_fingerprint("POST", "/api/v1/checkout", await request.body())
+        answer = await self._checkout.place(
+            principal.user_id, key=key, fingerprint=fingerprint, payment_token=token
+        )
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return SortedJSONResponse(dict(answer.body), status_code=answer.status, headers=headers)
+
+    async def orders(self, request: Request) -> Response:
+        """``GET /api/v1/orders[?cursor=...&limit=N]``: ``{"items", "next_cursor"}``."""
+        principal = await self._authenticator.authenticate(request, ORDERS_READ)
+        if not isinstance(principal, Principal):
+            return principal
+        try:
+            limit = _limit(request.query_params.get("limit"))
+            after = _cursor(request.query_params.get("cursor"))
+        except BadRequestError as bad:
+            return bad.response
+        everyone = ORDERS_ALL in principal.scopes
+        page = await list_orders(
+            self._database,
+            user_id=None if everyone else principal.user_id,
+            after=after,
+            limit=limit + 1,
+        )
+        items = [order_json(stored.id, stored.order) for stored in page[:limit]]
+        next_cursor = (
+            _encode_cursor(page[limit - 1].created_at, page[limit - 1].id)
+            if len(page) > limit
+            else None
+        )
+        return JSONResponse({"items": items, "next_cursor": next_cursor})
+
+    async def order(self, request: Request) -> Response:
+        """``GET /api/v1/orders/{id}``: one order with its payment status."""
+        principal = await self._authenticator.authenticate(request, ORDERS_READ)
+        if not isinstance(principal, Principal):
+            return principal
+        text = request.path_params["order_id"]
+        stored = await load_order(self._database, int(text)) if text.isdigit() else None
+        if stored is None or (
+            stored.user_id != principal.user_id and ORDERS_ALL not in principal.scopes
+        ):
+            # Another user's order is as unknown as one that does not exist.
+            return error_response(404, "not_found", f"There is no order {text}.")
+        payments = await order_payments(self._database, stored.id)
+        status = payments[-1].payment.status.value if payments else "none"
+        return JSONResponse({"order": order_json(stored.id, stored.order, status)})
+
+
+MAX_NOTE: Final = 500
+"""The longest note a checkout may carry."""
+
+
+def _limit(text: str | None) -> int:
+    if text is None:
+        return PAGE_SIZE
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise invalid("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(text)
+
+
+def _encode_cursor(created_at: datetime, order_id: int) -> str:
+    raw = json.dumps([created_at.isoformat(), order_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor(text: str | None) -> tuple[datetime, int] | None:
+    """The (created_at, id) a page starts after; a cursor is opaque to clients."""
+    if text is None:
+        return None
+    try:
+        moment, order_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        after = (datetime.fromisoformat(moment), int(order_id))
+    except (binascii.Error, ValueError, TypeError):
+        raise invalid("cursor", "is not a cursor this API gave") from None
+    if after[0].tzinfo is None:
+        raise invalid("cursor", "is not a cursor this API gave")
+    return after
