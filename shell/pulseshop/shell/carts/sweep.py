@@ -8,21 +8,16 @@ and deleting a cart only at the version it read, so a cart changed meanwhile sta
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import TYPE_CHECKING, Final
 
-from pulseshop.adapters.postgres import CONNECTION_ERRORS, delete_cart, expired_carts, load_cart
+from pulseshop.adapters.postgres import delete_cart, expired_carts, load_cart
 from pulseshop.shell.carts import metrics
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.shell.carts.supervisor import CartSupervisor
-
-logger: Final = logging.getLogger(__name__)
 
 SWEEP_BATCH: Final = 500
 """Expired carts looked at per query."""
@@ -54,23 +49,3 @@ async def sweep_once(
             else:
                 removed += 1
                 metrics.EXPIRED.inc()
-
-
-async def sweep_forever(
-    database: PostgresDatabase,
-    supervisor: CartSupervisor,
-    *,
-    clock: Callable[[], datetime],
-    every: float,
-) -> None:
-    """Sweep every ``every`` seconds until cancelled; a database error is logged and the
-    next pass tries again."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            removed = await sweep_once(database, supervisor, now=clock())
-        except CONNECTION_ERRORS as error:
-            logger.warning("the cart sweep could not reach the database: %s", error)
-        else:
-            if removed:
-                logger.info("the cart sweep removed %d abandoned carts", removed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -15,15 +14,17 @@ from starlette.routing import Route
 from starlette_exporter import PrometheusMiddleware, handle_metrics
 
 from pulseshop.adapters.postgres import head_revision
+from pulseshop.adapters.postgres.idempotency import sweep_expired_keys
 from pulseshop.adapters.sandbox_gateway import SandboxGateway
 from pulseshop.shell.carts.actor import CartDeps
 from pulseshop.shell.carts.pricing import load_shop_pricing
 from pulseshop.shell.carts.products import CatalogProducts
 from pulseshop.shell.carts.store import PostgresCartStore
 from pulseshop.shell.carts.supervisor import CartSupervisor
-from pulseshop.shell.carts.sweep import sweep_forever
+from pulseshop.shell.carts.sweep import sweep_once
 from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.config import Settings
+from pulseshop.shell.periodic import every
 from pulseshop.shell.web.auth import Authenticator
 from pulseshop.shell.web.cart_api import CartApi
 from pulseshop.shell.web.errors import http_exception_handler, internal_error_handler
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.core.payment_gateway import PaymentGateway
+
+
+KEY_SWEEP_SECONDS = 3600.0
+"""Seconds between sweeps of idempotency keys past their 24 hours."""
 
 
 def _utc_now() -> datetime:
@@ -80,16 +85,30 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await database.connect()
-        sweeper = asyncio.create_task(
-            sweep_forever(database, supervisor, clock=_utc_now, every=settings.cart_sweep_seconds),
-            name="cart-sweep",
-        )
+        sweeps = [
+            asyncio.create_task(
+                every(
+                    settings.cart_sweep_seconds,
+                    "the cart sweep",
+                    lambda: sweep_once(database, supervisor, now=_utc_now()),
+                ),
+                name="cart-sweep",
+            ),
+            asyncio.create_task(
+                every(
+                    KEY_SWEEP_SECONDS,
+                    "the idempotency key sweep",
+                    lambda: sweep_expired_keys(database, now=_utc_now()),
+                ),
+                name="idempotency-key-sweep",
+            ),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for sweep in sweeps:
+                sweep.cancel()
+            await asyncio.gather(*sweeps, return_exceptions=True)
             await supervisor.close()
             await database.disconnect()
 
