@@ -43,7 +43,7 @@ from pulseshop.core.cart import ClearCart, apply_all, decide
 from pulseshop.core.money import Money, amount_text
 from pulseshop.core.orders import authorize, order_from_quote
 from pulseshop.core.payment_gateway import GatewayTimeoutError
-from pulseshop.shell.web.errors import error_body
+from pulseshop.shell.error_shape import error_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

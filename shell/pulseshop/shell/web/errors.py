@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
+from pulseshop.shell.error_shape import error_body
+
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
@@ -16,13 +18,6 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
     from starlette.responses import Response
-
-
-def error_body(
-    code: str, message: str, details: Sequence[Mapping[str, str]] = ()
-) -> dict[str, object]:
-    """``{"error": {"code", "message", "details": [{"field", "problem"}]}}``."""
-    return {"error": {"code": code, "message": message, "details": list(details)}}
 
 
 def error_response(

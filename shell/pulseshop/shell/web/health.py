@@ -17,7 +17,7 @@ from pulseshop.adapters.postgres import (
     describe_connection_error,
 )
 from pulseshop.core import Check, Readiness, assess, database_check, migrations_check
-from pulseshop.shell.web.errors import error_body
+from pulseshop.shell.error_shape import error_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
