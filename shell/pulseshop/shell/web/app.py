@@ -24,6 +24,7 @@ from pulseshop.shell.carts.supervisor import CartSupervisor
 from pulseshop.shell.carts.sweep import sweep_once
 from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.config import Settings
+from pulseshop.shell.order_actions import OrderActions
 from pulseshop.shell.periodic import every
 from pulseshop.shell.web.auth import Authenticator
 from pulseshop.shell.web.cart_api import CartApi
@@ -73,11 +74,13 @@ def create_app(
         idle_timeout=settings.cart_idle_seconds,
     )
     authenticator = Authenticator(database)
+    # Captures, refunds and voids go to the gateway that authorized the payment.
+    gateway = gateway or SandboxGateway()
     checkout = Checkout(
         database,
         supervisor,
         carts,
-        gateway or SandboxGateway(),
+        gateway,
         clock=_utc_now,
         cart_ttl=settings.cart_ttl,
     )
@@ -117,7 +120,9 @@ def create_app(
         Route("/readyz", Readyz(database, head_revision()).respond, methods=["GET"]),
         Route("/metrics", handle_metrics, methods=["GET"]),
         *CartApi(supervisor, products, pricing, authenticator).routes(),
-        *OrdersApi(database, checkout, authenticator).routes(),
+        *OrdersApi(
+            database, checkout, authenticator, OrderActions(database, gateway, clock=_utc_now)
+        ).routes(),
     ]
     middleware = [
         Middleware(

@@ -4,6 +4,11 @@
 order (`pulseshop.shell.checkout` says what happens in between). ``GET /api/v1/orders``
 lists the caller's orders newest first (every order with ``orders:all``), a page at a time;
 ``GET /api/v1/orders/{id}`` shows one, and another user's order is 404 to a customer.
+
+Staff (scope ``orders:all``) act on an order: ``POST /api/v1/orders/{id}/capture`` takes its
+payment, ``POST /api/v1/orders/{id}/refunds`` ``{"amount", "reason"}`` gives some back (201)
+and ``POST /api/v1/orders/{id}/cancel`` ``{"reason"}`` calls it off
+(`pulseshop.shell.order_actions` says what happens in between).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Final, final
 
 from starlette.responses import JSONResponse
@@ -27,11 +34,14 @@ from pulseshop.shell.web.bodies import BadRequestError, invalid, object_body, te
 from pulseshop.shell.web.errors import error_response
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from starlette.requests import Request
     from starlette.responses import Response
 
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.shell.checkout import Checkout
+    from pulseshop.shell.order_actions import ActionAnswer, OrderActions
     from pulseshop.shell.web.auth import Authenticator
 
 PAGE_SIZE: Final = 20
@@ -56,11 +66,16 @@ class OrdersApi:
     """The handlers of checkout and ``/api/v1/orders``."""
 
     def __init__(
-        self, database: PostgresDatabase, checkout: Checkout, authenticator: Authenticator
+        self,
+        database: PostgresDatabase,
+        checkout: Checkout,
+        authenticator: Authenticator,
+        actions: OrderActions,
     ) -> None:
         self._database = database
         self._checkout = checkout
         self._authenticator = authenticator
+        self._actions = actions
 
     def routes(self) -> list[Route]:
         """The API's routes."""
@@ -68,6 +83,9 @@ class OrdersApi:
             Route("/api/v1/checkout", self.checkout, methods=["POST"]),
             Route("/api/v1/orders", self.orders, methods=["GET"]),
             Route("/api/v1/orders/{order_id}", self.order, methods=["GET"]),
+            Route("/api/v1/orders/{order_id}/capture", self.capture, methods=["POST"]),
+            Route("/api/v1/orders/{order_id}/refunds", self.refund, methods=["POST"]),
+            Route("/api/v1/orders/{order_id}/cancel", self.cancel, methods=["POST"]),
         ]
 
     async def checkout(self, request: Request) -> Response:
@@ -146,9 +164,106 @@ class OrdersApi:
         status = payments[-1].payment.status.value if payments else "none"
         return JSONResponse({"order": order_json(stored.id, stored.order, status)})
 
+    async def capture(self, request: Request) -> Response:
+        """``POST /api/v1/orders/{id}/capture`` (body empty or ``{}``): the payment is
+        taken and the order is paid."""
+        principal = await self._authenticator.authenticate(request, ORDERS_ALL)
+        if not isinstance(principal, Principal):
+            return principal
+        order_id = _order_id(request)
+        if order_id is None:
+            return _unknown(request)
+        try:
+            if (await request.body()).strip():
+                await object_body(request, ())
+        except BadRequestError as bad:
+            return bad.response
+        return _answer(await self._actions.capture(order_id, actor_user_id=principal.user_id))
+
+    async def refund(self, request: Request) -> Response:
+        """``POST /api/v1/orders/{id}/refunds`` ``{"amount": "4.00", "reason"}``: 201."""
+        principal = await self._authenticator.authenticate(request, ORDERS_ALL)
+        if not isinstance(principal, Principal):
+            return principal
+        order_id = _order_id(request)
+        if order_id is None:
+            return _unknown(request)
+        key = request.headers.get("idempotency-key")
+        if key is not None and not _valid_key(key):
+            return error_response(
+                400,
+                "invalid_idempotency_key",
+                f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters.",
+                [{"field": "Idempotency-Key", "problem": "is not 1-255 printable characters"}],
+            )
+        try:
+            body = await object_body(request, ("amount", "reason"))
+            amount = _amount(body.get("amount"))
+            reason = _reason(body, required=False)
+        except BadRequestError as bad:
+            return bad.response
+        answer = await self._actions.refund(
+            order_id, amount, reason, actor_user_id=principal.user_id, idempotency_key=key
+        )
+        return _answer(answer)
+
+    async def cancel(self, request: Request) -> Response:
+        """``POST /api/v1/orders/{id}/cancel`` ``{"reason"}``: the order is called off, its
+        authorization voided or its capture refunded."""
+        principal = await self._authenticator.authenticate(request, ORDERS_ALL)
+        if not isinstance(principal, Principal):
+            return principal
+        order_id = _order_id(request)
+        if order_id is None:
+            return _unknown(request)
+        try:
+            body = await object_body(request, ("reason",))
+            reason = _reason(body, required=True)
+        except BadRequestError as bad:
+            return bad.response
+        assert reason is not None  # noqa: S101 - required above
+        answer = await self._actions.cancel(order_id, reason, actor_user_id=principal.user_id)
+        return _answer(answer)
+
 
 MAX_NOTE: Final = 500
-"""The longest note a checkout may carry."""
+"""The longest note a checkout may carry (and the longest reason of a refund or cancel)."""
+
+AMOUNT: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
+"""An amount as the API takes it: plain decimal digits, as `amount_text` writes them."""
+
+
+def _order_id(request: Request) -> int | None:
+    text: str = request.path_params["order_id"]
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+def _unknown(request: Request) -> Response:
+    return error_response(404, "not_found", f"There is no order {request.path_params['order_id']}.")
+
+
+def _valid_key(key: str) -> bool:
+    return 1 <= len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable()
+
+
+def _amount(value: object) -> Decimal:
+    """A decimal string such as ``"4.00"``; the order's rules judge its size and digits."""
+    if not isinstance(value, str) or AMOUNT.fullmatch(value) is None:
+        raise invalid("amount", 'is required and must be a decimal string such as "4.00"')
+    return Decimal(value)
+
+
+def _reason(body: Mapping[str, object], *, required: bool) -> str | None:
+    value = body.get("reason")
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NOTE:
+        raise invalid("reason", f"must be text of 1 to {MAX_NOTE} characters")
+    return value
+
+
+def _answer(answer: ActionAnswer) -> Response:
+    return JSONResponse(dict(answer.body), status_code=answer.status)
 
 
 def _limit(text: str | None) -> int:
