@@ -48,6 +48,7 @@ from pulseshop.shell.carts.pricing import load_shop_pricing
 from pulseshop.shell.carts.store import PostgresCartStore
 from pulseshop.shell.carts.supervisor import CartSupervisor
 from pulseshop.shell.checkout import Checkout
+from pulseshop.shell.collector import tune_for_service
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -138,6 +139,8 @@ async def ours(url: PostgresUrl, options: argparse.Namespace) -> tuple[float, li
         )
         checkout = Checkout(database, supervisor, store, SandboxGateway(), clock=_now, cart_ttl=TTL)
         await fill_carts(supervisor, products, range(1, 2 * options.checkouts + 1))
+        # As `pulseshop serve` runs: the collector tuned once the service is up.
+        tune_for_service()
         waiting = list(range(1, options.checkouts + 1))
 
         async def worker() -> None:

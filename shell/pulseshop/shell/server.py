@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from pulseshop.shell.collector import tune_for_service
 from pulseshop.shell.errors import ShellError
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def serve_on(app: ASGIApp, sock: socket.socket, log_level: str) -> None:
     """Serve until uvicorn is told to stop; returns after a graceful shutdown."""
+    tune_for_service()
     config = uvicorn.Config(
         app,
         log_level=log_level,
