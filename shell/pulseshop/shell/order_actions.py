@@ -21,12 +21,11 @@ Gather, decide, apply, for each action:
 
 from __future__ import annotations
 
-import enum
 import logging
 from typing import TYPE_CHECKING, Final, final
 
 import attrs
-from returns.result import Failure, Result, Success
+from returns.result import Failure, Result
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity import wait_random_exponential as jittered
 
@@ -40,19 +39,12 @@ from pulseshop.adapters.postgres.payments import (
 )
 from pulseshop.core.money import Money, amount_text
 from pulseshop.core.orders import (
-    Cancel,
-    Capture,
-    MarkPaid,
+    GatewayCall,
     OrderErrorCode,
-    OrderRefunded,
-    PaymentStatus,
-    Refund,
-    RefundPayment,
-    Void,
-    apply_order_events,
-    apply_payment_events,
-    decide_order,
-    decide_payment,
+    Settlement,
+    settle_cancel,
+    settle_capture,
+    settle_refund,
 )
 from pulseshop.core.payment_gateway import GatewayTimeoutError
 from pulseshop.shell.checkout import RETRIED, CheckoutAnswer, order_json
@@ -76,26 +68,6 @@ ActionAnswer = CheckoutAnswer
 
 ATTEMPTS: Final = 2
 """Decisions per action: the first, and one more on a fresh read after a version conflict."""
-
-
-class GatewayCall(enum.Enum):
-    """What an action asks of the payment gateway."""
-
-    CAPTURE = "capture"
-    REFUND = "refund"
-    VOID = "void"
-
-
-@final
-@attrs.frozen
-class _Change:
-    """What one decision writes: the order and payment after their events, the gateway call
-    it needs (None: none) and the money that call moves."""
-
-    order: Order
-    payment: Payment
-    call: GatewayCall | None
-    amount: Money | None
 
 
 @final
@@ -128,66 +100,6 @@ def _refused(error: OrderError) -> ActionAnswer:
     return _error(status, error.code.value, f"{error.message}", error.field)
 
 
-def _capture(order: Order, payment: Payment, now: datetime) -> Result[_Change, OrderError]:
-    """Capture all of the authorization (the order's total); the order is paid with it."""
-    # The order's rules speak first: a paid order refuses a second capture as such.
-    return decide_order(order, MarkPaid(payment.amount), now).bind(
-        lambda order_events: decide_payment(payment, Capture(), now).map(
-            lambda payment_events: _Change(
-                apply_order_events(order, order_events),
-                apply_payment_events(payment, payment_events),
-                GatewayCall.CAPTURE,
-                payment.amount,
-            )
-        )
-    )
-
-
-def _refund(
-    order: Order, payment: Payment, amount: Money, reason: str, now: datetime
-) -> Result[_Change, OrderError]:
-    """Give back ``amount`` of the order and of its payment."""
-    return decide_order(order, Refund(amount, reason), now).bind(
-        lambda order_events: decide_payment(payment, RefundPayment(amount), now).map(
-            lambda payment_events: _Change(
-                apply_order_events(order, order_events),
-                apply_payment_events(payment, payment_events),
-                GatewayCall.REFUND,
-                amount,
-            )
-        )
-    )
-
-
-def _cancel(
-    order: Order, payment: Payment, reason: str, now: datetime
-) -> Result[_Change, OrderError]:
-    """Call the order off: what was captured goes back, an open authorization is voided."""
-    decided = decide_order(order, Cancel(reason), now)
-    if isinstance(decided, Failure):
-        return Failure(decided.failure())
-    events = decided.unwrap()
-    cancelled = apply_order_events(order, events)
-    refunded = [event.amount for event in events if isinstance(event, OrderRefunded)]
-    if refunded:
-        return decide_payment(payment, RefundPayment(refunded[0]), now).map(
-            lambda payment_events: _Change(
-                cancelled,
-                apply_payment_events(payment, payment_events),
-                GatewayCall.REFUND,
-                refunded[0],
-            )
-        )
-    if payment.status is PaymentStatus.AUTHORIZED:
-        return decide_payment(payment, Void(), now).map(
-            lambda payment_events: _Change(
-                cancelled, apply_payment_events(payment, payment_events), GatewayCall.VOID, None
-            )
-        )
-    # A failed or voided payment holds nothing: only the order changes.
-    return Success(_Change(cancelled, payment, None, None))
-
-
 @final
 class OrderActions:
     """Capture, refund and cancel, as staff ask for them."""
@@ -203,7 +115,7 @@ class OrderActions:
         """Capture the order's payment in full; the order becomes paid (200)."""
         return await self._act(
             order_id,
-            _capture,
+            settle_capture,
             key=lambda _change, _order: f"capture:{order_id}",
             action="order.captured",
             actor_user_id=actor_user_id,
@@ -223,7 +135,7 @@ class OrderActions:
         """Give back ``amount`` (in the order's currency) of what was captured (201)."""
         text = reason or "refund"
 
-        def key(change: _Change, before: Order) -> str:
+        def key(change: Settlement, before: Order) -> str:
             if idempotency_key is not None:
                 return f"refund:{order_id}:key:{idempotency_key}"
             assert change.amount is not None  # noqa: S101 - a refund moves money
@@ -231,7 +143,7 @@ class OrderActions:
 
         return await self._act(
             order_id,
-            lambda order, payment, now: _refund(
+            lambda order, payment, now: settle_refund(
                 order, payment, Money(amount, order.currency), text, now
             ),
             key=key,
@@ -245,7 +157,7 @@ class OrderActions:
         """Cancel the order, voiding or refunding its payment (200)."""
         return await self._act(
             order_id,
-            lambda order, payment, now: _cancel(order, payment, reason, now),
+            lambda order, payment, now: settle_cancel(order, payment, reason, now),
             key=lambda change, _order: f"cancel:{order_id}:{change.call and change.call.value}",
             action="order.cancelled",
             actor_user_id=actor_user_id,
@@ -264,16 +176,16 @@ class OrderActions:
     async def _act(
         self,
         order_id: int,
-        decide: Callable[[Order, Payment, datetime], Result[_Change, OrderError]],
+        decide: Callable[[Order, Payment, datetime], Result[Settlement, OrderError]],
         *,
-        key: Callable[[_Change, Order], str],
+        key: Callable[[Settlement, Order], str],
         action: str,
         actor_user_id: int,
         reason: str | None,
         status: int,
     ) -> ActionAnswer:
         receipt: GatewayReceipt | None = None
-        first: _Change | None = None
+        first: Settlement | None = None
         for _attempt in range(ATTEMPTS):
             gathered = await self._gather(order_id)
             if gathered is None:
@@ -316,7 +228,7 @@ class OrderActions:
         )
 
     async def _call(
-        self, change: _Change, payment: StoredPayment, key: str
+        self, change: Settlement, payment: StoredPayment, key: str
     ) -> GatewayReceipt | ActionAnswer | None:
         """The gateway's receipt (None when no call is needed), or the answer to give."""
         reference = payment.provider_reference
@@ -352,7 +264,7 @@ class OrderActions:
         return answer.unwrap()
 
     async def _recorded(
-        self, payment_id: int, change: _Change | None, receipt: GatewayReceipt | None
+        self, payment_id: int, change: Settlement | None, receipt: GatewayReceipt | None
     ) -> bool:
         """True when the gateway refund of ``receipt`` is written already: the same refund
         was asked for again (the same Idempotency-Key, or a concurrent twin)."""
@@ -365,7 +277,7 @@ class OrderActions:
         self,
         stored: StoredOrder,
         payment: StoredPayment,
-        change: _Change,
+        change: Settlement,
         receipt: GatewayReceipt | None,
         action: str,
         actor_user_id: int,
@@ -390,7 +302,7 @@ class OrderActions:
         self,
         stored: StoredOrder,
         payment: StoredPayment,
-        change: _Change,
+        change: Settlement,
         receipt: GatewayReceipt | None,
         action: str,
         actor_user_id: int,

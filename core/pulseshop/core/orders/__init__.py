@@ -65,6 +65,13 @@ from pulseshop.core.orders.payment_decider import (
     evolve_payment,
 )
 from pulseshop.core.orders.placement import order_from_quote
+from pulseshop.core.orders.settlement import (
+    GatewayCall,
+    Settlement,
+    settle_cancel,
+    settle_capture,
+    settle_refund,
+)
 
 __all__ = [
     "ORDER_TRANSITIONS",
@@ -73,6 +80,7 @@ __all__ = [
     "Capture",
     "Fail",
     "Fulfil",
+    "GatewayCall",
     "MarkPaid",
     "Order",
     "OrderCancelled",
@@ -98,6 +106,7 @@ __all__ = [
     "PaymentVoided",
     "Refund",
     "RefundPayment",
+    "Settlement",
     "Void",
     "apply_order_events",
     "apply_payment_events",
@@ -107,4 +116,7 @@ __all__ = [
     "evolve_order",
     "evolve_payment",
     "order_from_quote",
+    "settle_cancel",
+    "settle_capture",
+    "settle_refund",
 ]
