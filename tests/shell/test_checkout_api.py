@@ -284,11 +284,13 @@ class TestOrders:
         mine = await client.get(f"/api/v1/orders/{order_id}", headers=ann)
         theirs = await client.get(f"/api/v1/orders/{order_id}", headers=bob)
         unknown = await client.get("/api/v1/orders/999999", headers=ann)
+        beyond = await client.get(f"/api/v1/orders/{'9' * 30}", headers=ann)
         listed = (await client.get("/api/v1/orders", headers=bob)).json()
 
         assert order_id == mine.json()["order"]["id"]
         assert (404, "not_found") == _code(theirs)
         assert (404, "not_found") == _code(unknown)
+        assert (404, "not_found") == _code(beyond)
         assert {"items": [], "next_cursor": None} == listed
 
     async def test_orders_come_a_page_at_a_time_newest_first(

@@ -101,13 +101,8 @@ class OrdersApi:
                 "Checkout needs an Idempotency-Key header (a unique id of this attempt).",
                 [{"field": "Idempotency-Key", "problem": "is required"}],
             )
-        if not 1 <= len(key) <= MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
-            return error_response(
-                400,
-                "invalid_idempotency_key",
-                f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters.",
-                [{"field": "Idempotency-Key", "problem": "is not 1-255 printable characters"}],
-            )
+        if not _valid_key(key):
+            return _invalid_key()
         try:
             body = await object_body(request, ("payment_token", "note"))
             token = text_field(body, "payment_token")
@@ -153,26 +148,32 @@ class OrdersApi:
         principal = await self._authenticator.authenticate(request, ORDERS_READ)
         if not isinstance(principal, Principal):
             return principal
-        text = request.path_params["order_id"]
-        stored = await load_order(self._database, int(text)) if text.isdigit() else None
+        order_id = _order_id(request)
+        stored = None if order_id is None else await load_order(self._database, order_id)
         if stored is None or (
             stored.user_id != principal.user_id and ORDERS_ALL not in principal.scopes
         ):
             # Another user's order is as unknown as one that does not exist.
-            return error_response(404, "not_found", f"There is no order {text}.")
+            return _unknown(request)
         payments = await order_payments(self._database, stored.id)
         status = payments[-1].payment.status.value if payments else "none"
         return JSONResponse({"order": order_json(stored.id, stored.order, status)})
 
-    async def capture(self, request: Request) -> Response:
-        """``POST /api/v1/orders/{id}/capture`` (body empty or ``{}``): the payment is
-        taken and the order is paid."""
+    async def _staff_order(self, request: Request) -> tuple[Principal, int] | Response:
+        """The staff member acting and the order's id, or the answer refusing them."""
         principal = await self._authenticator.authenticate(request, ORDERS_ALL)
         if not isinstance(principal, Principal):
             return principal
         order_id = _order_id(request)
-        if order_id is None:
-            return _unknown(request)
+        return _unknown(request) if order_id is None else (principal, order_id)
+
+    async def capture(self, request: Request) -> Response:
+        """``POST /api/v1/orders/{id}/capture`` (body empty or ``{}``): the payment is
+        taken and the order is paid."""
+        staff = await self._staff_order(request)
+        if not isinstance(staff, tuple):
+            return staff
+        principal, order_id = staff
         try:
             if (await request.body()).strip():
                 await object_body(request, ())
@@ -182,20 +183,13 @@ class OrdersApi:
 
     async def refund(self, request: Request) -> Response:
         """``POST /api/v1/orders/{id}/refunds`` ``{"amount": "4.00", "reason"}``: 201."""
-        principal = await self._authenticator.authenticate(request, ORDERS_ALL)
-        if not isinstance(principal, Principal):
-            return principal
-        order_id = _order_id(request)
-        if order_id is None:
-            return _unknown(request)
+        staff = await self._staff_order(request)
+        if not isinstance(staff, tuple):
+            return staff
+        principal, order_id = staff
         key = request.headers.get("idempotency-key")
         if key is not None and not _valid_key(key):
-            return error_response(
-                400,
-                "invalid_idempotency_key",
-                f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters.",
-                [{"field": "Idempotency-Key", "problem": "is not 1-255 printable characters"}],
-            )
+            return _invalid_key()
         try:
             body = await object_body(request, ("amount", "reason"))
             amount = _amount(body.get("amount"))
@@ -210,12 +204,10 @@ class OrdersApi:
     async def cancel(self, request: Request) -> Response:
         """``POST /api/v1/orders/{id}/cancel`` ``{"reason"}``: the order is called off, its
         authorization voided or its capture refunded."""
-        principal = await self._authenticator.authenticate(request, ORDERS_ALL)
-        if not isinstance(principal, Principal):
-            return principal
-        order_id = _order_id(request)
-        if order_id is None:
-            return _unknown(request)
+        staff = await self._staff_order(request)
+        if not isinstance(staff, tuple):
+            return staff
+        principal, order_id = staff
         try:
             body = await object_body(request, ("reason",))
             reason = _reason(body, required=True)
@@ -240,6 +232,20 @@ def _order_id(request: Request) -> int | None:
 
 def _unknown(request: Request) -> Response:
     return error_response(404, "not_found", f"There is no order {request.path_params['order_id']}.")
+
+
+def _invalid_key() -> Response:
+    return error_response(
+        400,
+        "invalid_idempotency_key",
+        f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters.",
+        [
+            {
+                "field": "Idempotency-Key",
+                "problem": f"is not 1-{MAX_KEY_LENGTH} printable characters",
+            }
+        ],
+    )
 
 
 def _valid_key(key: str) -> bool:
