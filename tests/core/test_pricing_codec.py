@@ -741,6 +741,20 @@ class TestPriceJson:
         assert {"reason": "VAT ID FR123", "amount": "4.80"} == encoded["tax_exemption"]
         assert "24.00" == encoded["total"]
 
+    def test_a_negative_zero_rate_comes_back_as_zero(self) -> None:
+        """ "-0.0" is zero; the quote shows it unsigned, as its schema requires."""
+        data = {
+            "currency": "EUR",
+            "tax_rates": {"zero": "-0.0"},
+            "lines": [{"sku": "A", "unit_price": "-0.00", "quantity": 1, "tax_category": "zero"}],
+            "at": "2026-12-04T10:00:00Z",
+        }
+
+        encoded = price_json(data).unwrap()
+
+        assert ["0.0"] == [tax["rate"] for tax in encoded["tax_breakdown"]]  # type: ignore[attr-defined]
+        assert "0.00" == encoded["lines"][0]["unit_price"]  # type: ignore[index]
+
     @pytest.mark.parametrize(
         ("currency", "price", "total"), [("JPY", "1234", "1234"), ("BHD", "1.5", "1.500")]
     )

@@ -158,7 +158,9 @@ class _Decoder:
         if len(value) > _MAX_DECIMAL_DIGITS or not _DECIMAL.fullmatch(value):
             self.fail(path, ProblemCode.INVALID_DECIMAL, f"{value[:50]!r} is not a decimal number")
             return Decimal(0)
-        return Decimal(value)
+        number = Decimal(value)
+        # "-0.0" is zero: without its sign, so it never comes back out as "-0.0".
+        return number.copy_abs() if number.is_zero() else number
 
     def moment(self, path: str, value: object) -> datetime:
         """An ISO 8601 date and time with its UTC offset."""
