@@ -13,6 +13,8 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 PIP_VERSION := 26.3
 INSTALLED := $(VENV)/.installed
 LOAD_INSTALLED := $(VENV)/.installed-load
+JS := tests/js
+JS_INSTALLED := $(JS)/node_modules/.installed
 export COVERAGE_FILE := $(CURDIR)/.coverage
 
 .PHONY: help run test lint typecheck imports pytest bench load lock clean
@@ -43,7 +45,15 @@ typecheck: $(INSTALLED)
 imports: $(INSTALLED)
 	$(BIN)/lint-imports --no-cache
 
-pytest: $(INSTALLED)
+# The phoenix.js scenarios' packages, exactly as package-lock.json pins them. Without npm the
+# tests that need them skip (and fail under CI=true).
+$(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		echo "npm ci --prefix $(JS)"; npm ci --prefix $(JS) --ignore-scripts --no-audit --no-fund; \
+		touch $@; \
+	else echo "npm not found: the phoenix.js tests will skip"; fi
+
+pytest: $(INSTALLED) $(JS_INSTALLED)
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage combine --quiet

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005"]
+REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005", "0006"]
 TABLES: Final = {
     "alembic_version",
     "schema_info",
@@ -96,7 +96,8 @@ INDEXES: Final = {
     "audit_log_pkey",
     "audit_log_actor_user_id",
     "outbox_pkey",
-    "outbox_id_unpublished",
+    "outbox_published_seq_key",
+    "outbox_topic_id_unpublished",
 }
 # The values of the core that revision 0002 wrote into CHECK constraints.
 CATALOG_RULES_OF_0002: Final = (

@@ -1,4 +1,5 @@
-"""The constraints, triggers and indexes of checkout's tables (revision 0005).
+"""The constraints, triggers and indexes of checkout's tables (revision 0005, and the
+outbox's publication numbers of revision 0006).
 
 PostgreSQL applies a table's CHECKs in the order of their names and names the first that
 fails, so each bad row below breaks exactly one rule. Audit entries can be neither deleted
@@ -74,9 +75,14 @@ ORDER_RULES_OF_0005: Final = (
 IDEMPOTENCY_KEY_SQL: Final = (
     "SELECT * FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3 FOR UPDATE"
 )
+# The relay's pick, as `pulseshop.adapters.postgres.order_events` writes it since revision 0006.
 UNPUBLISHED_OUTBOX_SQL: Final = (
-    "SELECT id, topic, payload, attempts FROM outbox WHERE published_at IS NULL "
-    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+    "SELECT id FROM outbox WHERE published_at IS NULL AND topic = ANY($1::text[]) "
+    "ORDER BY id LIMIT $2 FOR UPDATE"
+)
+PUBLISHED_AFTER_SQL: Final = (
+    "SELECT published_seq, topic, payload FROM outbox WHERE published_seq > $1 "
+    "ORDER BY published_seq LIMIT $2"
 )
 PRODUCTS_BY_SKU_SQL: Final = (
     "SELECT id, sku, name, unit_price, currency, tax_category, active FROM products "
@@ -731,10 +737,12 @@ class TestOutbox:
             ({"payload": "[]"}, "outbox_payload_object"),
             ({"payload": '"order"'}, "outbox_payload_object"),
             (
-                {"published_at": NOW - timedelta(seconds=1)},
+                {"published_at": NOW - timedelta(seconds=1), "published_seq": 1},
                 "outbox_published_after_created",
             ),
             ({"attempts": -1}, "outbox_attempts_range"),
+            ({"published_at": NOW}, "outbox_published_numbered"),
+            ({"published_seq": 1}, "outbox_published_numbered"),
         ],
     )
     async def test_refuses_a_bad_message(
@@ -745,7 +753,12 @@ class TestOutbox:
 
     @pytest.mark.parametrize(
         "changes",
-        [{}, {"topic": "receipts"}, {"topic": "order_events.paid.v_two"}, {"published_at": NOW}],
+        [
+            {},
+            {"topic": "receipts"},
+            {"topic": "order_events.paid.v_two"},
+            {"published_at": NOW, "published_seq": 1},
+        ],
     )
     async def test_accepts_a_good_message(self, database: PostgresDatabase, changes: Row) -> None:
         """Dotted lower-case topics; published at or after it was written."""
@@ -846,7 +859,8 @@ class TestIndexes:
                 (1, "POST /api/v1/checkout", "k"),
                 "idempotency_keys_user_id_endpoint_key_key",
             ),
-            (UNPUBLISHED_OUTBOX_SQL, (100,), "outbox_id_unpublished"),
+            (UNPUBLISHED_OUTBOX_SQL, (["order.created"], 100), "outbox_topic_id_unpublished"),
+            (PUBLISHED_AFTER_SQL, (0, 100), "outbox_published_seq_key"),
             (PRODUCTS_BY_SKU_SQL, (["MUG-1", "TEA-1"],), "products_sku_key"),
             (ORDER_PAYMENTS_SQL, (1,), "payments_order_id_id"),
             (PAYMENT_REFUNDS_SQL, (1,), "refunds_payment_id_id"),
@@ -878,20 +892,23 @@ class TestIndexes:
         """Among many published messages, the few waiting are found through the partial
         index, without sequential scans turned off."""
         await database.execute(
-            "INSERT INTO outbox (topic, payload, created_at, published_at) "
-            "SELECT 'orders.created', '{}', $1, $1 FROM generate_series(1, 5000)",
+            "INSERT INTO outbox (topic, payload, created_at, published_at, published_seq) "
+            "SELECT 'order.created', '{}', $1, $1, n FROM generate_series(1, 5000) AS n",
             NOW,
         )
         await database.execute(
             "INSERT INTO outbox (topic, payload, created_at) "
-            "SELECT 'orders.created', '{}', $1 FROM generate_series(1, 5)",
+            "SELECT topic, '{}', $1 FROM generate_series(1, 5), "
+            "unnest(ARRAY['order.created', 'email.receipt']) AS topic",
             NOW,
         )
         await database.execute("ANALYZE outbox")
 
-        plan = await database.fetch_value(f"EXPLAIN (FORMAT JSON) {UNPUBLISHED_OUTBOX_SQL}", 100)
+        plan = await database.fetch_value(
+            f"EXPLAIN (FORMAT JSON) {UNPUBLISHED_OUTBOX_SQL}", ["order.created"], 100
+        )
 
-        assert '"Index Name": "outbox_id_unpublished"' in plan
+        assert '"Index Name": "outbox_topic_id_unpublished"' in plan
 
 
 async def _downgrade_to_0004(url: PostgresUrl) -> None:

@@ -119,3 +119,42 @@ class TestCartSettings:
         """A value outside its range, or not a number, names the variable and the range."""
         with pytest.raises(ConfigError, match=f"^{name} must be a number from"):
             Settings.from_environ({name: text})
+
+
+class TestChannelSettings:
+    def test_defaults(self) -> None:
+        """Events stay in the process; a silent socket is closed after a minute."""
+        settings = Settings.from_environ({})
+
+        assert ("memory://", 60.0) == (settings.pubsub_url, settings.channel_heartbeat_seconds)
+
+    def test_every_variable_is_read(self) -> None:
+        """Each variable changes its setting."""
+        settings = Settings.from_environ(
+            {
+                "PUBSUB_URL": " redis://127.0.0.1:6379/0 ",
+                "PULSESHOP_CHANNEL_HEARTBEAT_SECONDS": "5",
+            }
+        )
+
+        assert ("redis://127.0.0.1:6379/0", 5.0) == (
+            settings.pubsub_url,
+            settings.channel_heartbeat_seconds,
+        )
+
+    @pytest.mark.parametrize(
+        ("name", "text", "message"),
+        [
+            ("PUBSUB_URL", "kafka://k:9092", "PUBSUB_URL: the scheme must be one of"),
+            ("PUBSUB_URL", "redis://", "PUBSUB_URL: a redis URL needs a host"),
+            (
+                "PULSESHOP_CHANNEL_HEARTBEAT_SECONDS",
+                "0",
+                "PULSESHOP_CHANNEL_HEARTBEAT_SECONDS must",
+            ),
+        ],
+    )
+    def test_bad_values_name_the_variable(self, name: str, text: str, message: str) -> None:
+        """The error starts with the variable's name."""
+        with pytest.raises(ConfigError, match=f"^{message}"):
+            Settings.from_environ({name: text})

@@ -101,7 +101,8 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> Ch
 
 @final
 class Checkout:
-    """Places orders from carts."""
+    """Places orders from carts; ``committed`` is called after each order's transaction
+    commits (the order feed's relay is woken by it)."""
 
     def __init__(
         self,
@@ -112,8 +113,10 @@ class Checkout:
         *,
         clock: Callable[[], datetime],
         cart_ttl: timedelta,
+        committed: Callable[[], None] = lambda: None,
     ) -> None:
         self._database = database
+        self._committed = committed
         self._supervisor = supervisor
         self._carts = carts
         self._gateway = gateway
@@ -223,6 +226,7 @@ class Checkout:
                     body=refused.answer.body,
                 )
             return refused.answer, refused.keep
+        self._committed()
         # The actor still holds the cart as it was: the same ClearCart makes it reload the
         # emptied one (its save finds the stored version moved on, and the command id is
         # then one the cart remembers).

@@ -14,6 +14,7 @@ import attrs
 from returns.pipeline import is_successful
 
 from pulseshop.adapters.postgres import PostgresUrl, parse_postgres_url
+from pulseshop.adapters.pubsub import PubSubUrlError, check_pubsub_url
 from pulseshop.shell.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ SWITCH_WORDS |= {"0": False, "false": False, "no": False, "off": False}
 DEFAULT_CART_TTL = timedelta(days=30)
 DEFAULT_CART_IDLE_SECONDS = 60.0
 DEFAULT_CART_SWEEP_SECONDS = 300.0
+DEFAULT_PUBSUB_URL = "memory://"
+DEFAULT_CHANNEL_HEARTBEAT_SECONDS = 60.0
 
 
 @final
@@ -44,6 +47,8 @@ class Settings:
     cart_ttl: timedelta = DEFAULT_CART_TTL
     cart_idle_seconds: float = DEFAULT_CART_IDLE_SECONDS
     cart_sweep_seconds: float = DEFAULT_CART_SWEEP_SECONDS
+    pubsub_url: str = DEFAULT_PUBSUB_URL
+    channel_heartbeat_seconds: float = DEFAULT_CHANNEL_HEARTBEAT_SECONDS
 
     @property
     def embedded_data_dir(self) -> Path:
@@ -88,6 +93,14 @@ class Settings:
                 low=1,
                 high=86_400,
             ),
+            pubsub_url=pubsub_url_from(environ.get("PUBSUB_URL", "")),
+            channel_heartbeat_seconds=number_from(
+                "PULSESHOP_CHANNEL_HEARTBEAT_SECONDS",
+                environ.get("PULSESHOP_CHANNEL_HEARTBEAT_SECONDS", ""),
+                default=DEFAULT_CHANNEL_HEARTBEAT_SECONDS,
+                low=1,
+                high=3_600,
+            ),
         )
 
 
@@ -99,6 +112,16 @@ def database_url_from(text: str) -> PostgresUrl | None:
     if not is_successful(url):
         raise ConfigError(f"DATABASE_URL {url.failure()}")
     return url.unwrap()
+
+
+def pubsub_url_from(text: str) -> str:
+    """The checked pub/sub URL (``memory://`` when the variable is unset or empty)."""
+    if not text.strip():
+        return DEFAULT_PUBSUB_URL
+    try:
+        return check_pubsub_url(text.strip())
+    except PubSubUrlError as error:
+        raise ConfigError(f"PUBSUB_URL: {error}") from None
 
 
 def port_from(name: str, text: str) -> int | None:

@@ -102,12 +102,19 @@ def _refused(error: OrderError) -> ActionAnswer:
 
 @final
 class OrderActions:
-    """Capture, refund and cancel, as staff ask for them."""
+    """Capture, refund and cancel, as staff ask for them; ``committed`` is called after each
+    change commits."""
 
     def __init__(
-        self, database: PostgresDatabase, gateway: PaymentGateway, *, clock: Callable[[], datetime]
+        self,
+        database: PostgresDatabase,
+        gateway: PaymentGateway,
+        *,
+        clock: Callable[[], datetime],
+        committed: Callable[[], None] = lambda: None,
     ) -> None:
         self._database = database
+        self._committed = committed
         self._gateway = gateway
         self._clock = clock
 
@@ -295,6 +302,7 @@ class OrderActions:
                 await self._transaction(
                     stored, payment, change, receipt, action, actor_user_id, reason, now
                 )
+        self._committed()
         shown = order_json(stored.id, change.order, change.payment.status.value)
         return ActionAnswer(status, {"order": shown})
 

@@ -49,6 +49,8 @@ def serve_on(app: ASGIApp, sock: socket.socket, log_level: str) -> None:
         app,
         log_level=log_level,
         lifespan="on",
+        # The sans-I/O implementation: uvicorn's default one is built on websockets' legacy API.
+        ws="websockets-sansio",
         backlog=BACKLOG,
         timeout_graceful_shutdown=10,
         server_header=False,
