@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette_exporter import PrometheusMiddleware, handle_metrics
 
 from pulseshop.adapters.postgres import head_revision
 from pulseshop.adapters.postgres.idempotency import sweep_expired_keys
+from pulseshop.adapters.pubsub import PubSub
 from pulseshop.adapters.sandbox_gateway import SandboxGateway
 from pulseshop.shell.carts.actor import CartDeps
 from pulseshop.shell.carts.pricing import load_shop_pricing
@@ -22,15 +23,22 @@ from pulseshop.shell.carts.products import CatalogProducts
 from pulseshop.shell.carts.store import PostgresCartStore
 from pulseshop.shell.carts.supervisor import CartSupervisor
 from pulseshop.shell.carts.sweep import sweep_once
+from pulseshop.shell.channels import ChannelHub, ChannelSocket, listen_for_order_events
+from pulseshop.shell.channels.socket import PATH as CHANNELS_PATH
 from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.config import Settings
 from pulseshop.shell.order_actions import OrderActions
+from pulseshop.shell.order_feed import OutboxRelay, PostgresOrderFeed
 from pulseshop.shell.periodic import every
+from pulseshop.shell.web import api_docs
 from pulseshop.shell.web.auth import Authenticator
 from pulseshop.shell.web.cart_api import CartApi
+from pulseshop.shell.web.catalog_api import CatalogApi
 from pulseshop.shell.web.errors import http_exception_handler, internal_error_handler
 from pulseshop.shell.web.health import Readyz, healthz
+from pulseshop.shell.web.me_api import MeApi
 from pulseshop.shell.web.orders_api import OrdersApi
+from pulseshop.shell.web.quotes_api import QuotesApi
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -38,6 +46,9 @@ if TYPE_CHECKING:
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.core.payment_gateway import PaymentGateway
 
+
+RELAY_STOP_SECONDS = 10.0
+"""The longest shutdown waits for the order feed's relay to finish its round."""
 
 KEY_SWEEP_SECONDS = 3600.0
 """Seconds between sweeps of idempotency keys past their 24 hours."""
@@ -76,6 +87,9 @@ def create_app(
     authenticator = Authenticator(database)
     # Captures, refunds and voids go to the gateway that authorized the payment.
     gateway = gateway or SandboxGateway()
+    pubsub = PubSub(settings.pubsub_url)
+    relay = OutboxRelay(database, pubsub)
+    hub = ChannelHub(PostgresOrderFeed(database), clock=_utc_now)
     checkout = Checkout(
         database,
         supervisor,
@@ -83,12 +97,18 @@ def create_app(
         gateway,
         clock=_utc_now,
         cart_ttl=settings.cart_ttl,
+        committed=relay.wake,
     )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await database.connect()
+        await pubsub.connect()
+        subscribed = asyncio.Event()
         sweeps = [
+            asyncio.create_task(
+                listen_for_order_events(pubsub, hub, subscribed), name="order-feed-listener"
+            ),
             asyncio.create_task(
                 every(
                     settings.cart_sweep_seconds,
@@ -106,23 +126,42 @@ def create_app(
                 name="idempotency-key-sweep",
             ),
         ]
+        # Events are relayed once this node listens, so none published at start is missed.
+        await subscribed.wait()
+        relaying = asyncio.create_task(relay.run(), name="order-feed-relay")
         try:
             yield
         finally:
-            for sweep in sweeps:
-                sweep.cancel()
-            await asyncio.gather(*sweeps, return_exceptions=True)
+            relay.stop()
+            await asyncio.wait({relaying}, timeout=RELAY_STOP_SECONDS)
+            for task in (relaying, *sweeps):
+                task.cancel()
+            await asyncio.gather(relaying, *sweeps, return_exceptions=True)
             await supervisor.close()
+            await pubsub.disconnect()
             await database.disconnect()
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", Readyz(database, head_revision()).respond, methods=["GET"]),
         Route("/metrics", handle_metrics, methods=["GET"]),
+        *api_docs.routes(),
         *CartApi(supervisor, products, pricing, authenticator).routes(),
         *OrdersApi(
-            database, checkout, authenticator, OrderActions(database, gateway, clock=_utc_now)
+            database,
+            checkout,
+            authenticator,
+            OrderActions(database, gateway, clock=_utc_now, committed=relay.wake),
         ).routes(),
+        *QuotesApi(authenticator).routes(),
+        *CatalogApi(database, products, authenticator).routes(),
+        *MeApi(authenticator).routes(),
+        WebSocketRoute(
+            CHANNELS_PATH,
+            ChannelSocket(
+                hub, authenticator, heartbeat_timeout=settings.channel_heartbeat_seconds
+            ).serve,
+        ),
     ]
     middleware = [
         Middleware(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Final, final
 
 from pulseshop.shell.web.errors import error_response
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import AsyncIterator, Mapping
 
     from starlette.requests import Request
     from starlette.responses import Response
@@ -35,14 +36,39 @@ def invalid(field: str, problem: str) -> BadRequestError:
     )
 
 
-async def object_body(request: Request, fields: tuple[str, ...]) -> Mapping[str, object]:
-    """The body as a JSON object with no other keys than ``fields`` (413 when over
-    `MAX_BODY`, 422 when not UTF-8 JSON or not such an object)."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadRequestError(
-            error_response(413, "payload_too_large", f"The body is over {MAX_BODY} bytes.")
-        )
+def too_large(limit: int) -> BadRequestError:
+    """The 413 ``payload_too_large`` for a body over ``limit`` bytes."""
+    return BadRequestError(
+        error_response(413, "payload_too_large", f"The body is over {limit} bytes.")
+    )
+
+
+async def capped_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body's chunks as they arrive; `too_large` is raised once they pass ``limit``
+    bytes, or at once when the ``Content-Length`` header says they will, so a client can
+    never make the service hold more than ``limit``."""
+    declared = request.headers.get("content-length", "")
+    # A length of more digits than any size we take is refused before `int` reads it.
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > len(str(limit)) or int(declared) > limit)
+    ):
+        raise too_large(limit)
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        yield chunk
+
+
+async def json_value(request: Request) -> object:
+    """The body's JSON value (413 when over `MAX_BODY`, 422 when it is not UTF-8 JSON
+    text; errors name the field ``body``)."""
+    raw = bytearray()
+    async for chunk in capped_chunks(request, MAX_BODY):
+        raw += chunk
     try:
         # JSON between systems is UTF-8 (RFC 8259): `json.loads` of bytes would guess
         # UTF-16 or UTF-32 too.
@@ -63,12 +89,49 @@ async def object_body(request: Request, fields: tuple[str, ...]) -> Mapping[str,
     except (ValueError, RecursionError):
         # An integer of thousands of digits, or arrays nested thousands deep.
         raise invalid("body", "holds a number too long or nesting too deep to read") from None
+    if "\\u" in text and _has_lone_surrogate(data):
+        raise BadRequestError(
+            error_response(
+                422,
+                "invalid_json",
+                "The body is not JSON text: it escapes half of a surrogate pair.",
+                [{"field": "body", "problem": "escapes a lone surrogate (\\ud800-\\udfff)"}],
+            )
+        )
+    return data
+
+
+async def object_body(request: Request, fields: tuple[str, ...]) -> Mapping[str, object]:
+    """The body as a JSON object with no other keys than ``fields`` (413 when over
+    `MAX_BODY`, 422 when not UTF-8 JSON or not such an object)."""
+    data = await json_value(request)
     if not isinstance(data, dict):
         raise invalid("body", f"must be a JSON object with {', '.join(fields)}")
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise invalid(unknown[0], f"is not a field here (expected {', '.join(fields)})")
     return data
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(data: object) -> bool:
+    """True when a string of ``data`` (a key or a value) holds a lone surrogate, which
+    JSON's ``\\u`` escapes can spell but no UTF-8 text can: nothing could store it, or
+    send it back in an answer. Iterative, as the body may nest deeply."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def text_field(body: Mapping[str, object], field: str) -> str:

@@ -25,6 +25,7 @@ from pulseshop.core.cart import (
     RemoveItem,
     SetQuantity,
 )
+from pulseshop.core.catalog import is_sku
 from pulseshop.core.money import amount_text
 from pulseshop.core.pricing.codec import encode_quote
 from pulseshop.shell.carts.supervisor import CartUnavailableError
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from pulseshop.core.cart import CartCommand, CartError
+    from pulseshop.core.catalog import Product
     from pulseshop.shell.carts.actor import CartReply
     from pulseshop.shell.carts.ports import ProductSource
     from pulseshop.shell.carts.pricing import ShopPricing
@@ -112,15 +114,20 @@ class CartApi:
         body = await object_body(request, ("sku", "quantity"))
         sku = text_field(body, "sku")
         quantity = _quantity(body)
-        found = await self._products.products([sku])
-        return AddItem(command_id, sku, quantity, found.get(sku))
+        return AddItem(command_id, sku, quantity, await self._product(sku))
 
     async def _set_quantity(self, request: Request, command_id: str) -> CartCommand:
         sku = request.path_params["sku"]
         body = await object_body(request, ("quantity",))
         quantity = _quantity(body)
-        found = await self._products.products([sku])
-        return SetQuantity(command_id, sku, quantity, found.get(sku))
+        return SetQuantity(command_id, sku, quantity, await self._product(sku))
+
+    async def _product(self, sku: str) -> Product | None:
+        """The catalog's product of ``sku``; text that is not a SKU names none, and is not
+        looked up (the database refuses some text, such as NUL characters)."""
+        if is_sku(sku) is None:
+            return None
+        return (await self._products.products([sku])).get(sku)
 
     async def _remove_item(self, request: Request, command_id: str) -> CartCommand:
         return RemoveItem(command_id, request.path_params["sku"])
@@ -147,15 +154,20 @@ class CartApi:
         try:
             result = await self._supervisor.ask(principal.user_id, command)
         except CartUnavailableError as error:
-            return error_response(
-                503,
-                "cart_unavailable",
-                f"{error}.",
-                headers={"Retry-After": str(max(1, round(error.retry_after)))},
-            )
+            return cart_unavailable(error)
         if isinstance(result, Failure):
             return _refusal(result.failure())
         return JSONResponse(cart_body(result.unwrap()))
+
+
+def cart_unavailable(error: CartUnavailableError) -> Response:
+    """503 ``cart_unavailable``, with the seconds to wait in ``Retry-After``."""
+    return error_response(
+        503,
+        "cart_unavailable",
+        f"{error}.",
+        headers={"Retry-After": str(max(1, round(error.retry_after)))},
+    )
 
 
 def _command_id(request: Request) -> str:

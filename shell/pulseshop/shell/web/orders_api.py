@@ -13,8 +13,6 @@ and ``POST /api/v1/orders/{id}/cancel`` ``{"reason"}`` calls it off
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from datetime import datetime
@@ -28,10 +26,18 @@ from pulseshop.adapters.postgres.idempotency import MAX_KEY_LENGTH, request_fing
 from pulseshop.adapters.postgres.orders import list_orders, load_order
 from pulseshop.adapters.postgres.payments import order_payments
 from pulseshop.core.access import ORDERS_ALL, ORDERS_READ, ORDERS_WRITE
+from pulseshop.shell.carts.supervisor import CartUnavailableError
 from pulseshop.shell.checkout import order_json
 from pulseshop.shell.web.auth import Principal
 from pulseshop.shell.web.bodies import BadRequestError, invalid, object_body, text_field
+from pulseshop.shell.web.cart_api import cart_unavailable
 from pulseshop.shell.web.errors import error_response
+from pulseshop.shell.web.pagination import (
+    cursor_key,
+    encode_cursor,
+    not_a_cursor,
+    page_limit,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,11 +49,6 @@ if TYPE_CHECKING:
     from pulseshop.shell.checkout import Checkout
     from pulseshop.shell.order_actions import ActionAnswer, OrderActions
     from pulseshop.shell.web.auth import Authenticator
-
-PAGE_SIZE: Final = 20
-"""Orders per page when the request does not say."""
-
-MAX_PAGE_SIZE: Final = 100
 
 
 @final
@@ -112,9 +113,13 @@ class OrdersApi:
         except BadRequestError as bad:
             return bad.response
         fingerprint = request_fingerprint("POST", "/api/v1/checkout", await request.body())
-        answer = await self._checkout.place(
-            principal.user_id, key=key, fingerprint=fingerprint, payment_token=token
-        )
+        try:
+            answer = await self._checkout.place(
+                principal.user_id, key=key, fingerprint=fingerprint, payment_token=token
+            )
+        except CartUnavailableError as error:
+            # The cart could not be read: nothing was charged or written, the key is free.
+            return cart_unavailable(error)
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return SortedJSONResponse(dict(answer.body), status_code=answer.status, headers=headers)
 
@@ -124,7 +129,7 @@ class OrdersApi:
         if not isinstance(principal, Principal):
             return principal
         try:
-            limit = _limit(request.query_params.get("limit"))
+            limit = page_limit(request.query_params.get("limit"))
             after = _cursor(request.query_params.get("cursor"))
         except BadRequestError as bad:
             return bad.response
@@ -137,7 +142,7 @@ class OrdersApi:
         )
         items = [order_json(stored.id, stored.order) for stored in page[:limit]]
         next_cursor = (
-            _encode_cursor(page[limit - 1].created_at, page[limit - 1].id)
+            encode_cursor(page[limit - 1].created_at.isoformat(), page[limit - 1].id)
             if len(page) > limit
             else None
         )
@@ -227,7 +232,8 @@ AMOUNT: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 
 def _order_id(request: Request) -> int | None:
     text: str = request.path_params["order_id"]
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+    # ASCII digits only: `isdigit` also passes "²", which `int` cannot read.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _unknown(request: Request) -> Response:
@@ -263,8 +269,10 @@ def _reason(body: Mapping[str, object], *, required: bool) -> str | None:
     value = body.get("reason")
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NOTE:
-        raise invalid("reason", f"must be text of 1 to {MAX_NOTE} characters")
+    # The reason is stored (refund row, audit entry): PostgreSQL text holds no NUL, and it
+    # must be refused here, before the gateway is asked to move any money.
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NOTE or "\x00" in value:
+        raise invalid("reason", f"must be text of 1 to {MAX_NOTE} characters, without NUL")
     return value
 
 
@@ -272,28 +280,23 @@ def _answer(answer: ActionAnswer) -> Response:
     return JSONResponse(dict(answer.body), status_code=answer.status)
 
 
-def _limit(text: str | None) -> int:
-    if text is None:
-        return PAGE_SIZE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise invalid("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return int(text)
-
-
-def _encode_cursor(created_at: datetime, order_id: int) -> str:
-    raw = json.dumps([created_at.isoformat(), order_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+MAX_ORDER_ID: Final = 2**63 - 1
+"""The largest id an order can have (a PostgreSQL ``bigint``)."""
 
 
 def _cursor(text: str | None) -> tuple[datetime, int] | None:
-    """The (created_at, id) a page starts after; a cursor is opaque to clients."""
-    if text is None:
+    """The (created_at, id) a page starts after."""
+    key = cursor_key(text)
+    if key is None:
         return None
-    try:
-        moment, order_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        after = (datetime.fromisoformat(moment), int(order_id))
-    except (binascii.Error, ValueError, TypeError):
-        raise invalid("cursor", "is not a cursor this API gave") from None
-    if after[0].tzinfo is None:
-        raise invalid("cursor", "is not a cursor this API gave")
-    return after
+    match key:
+        case [str() as moment, int() as order_id] if (
+            not isinstance(order_id, bool) and 0 <= order_id <= MAX_ORDER_ID
+        ):
+            try:
+                created_at = datetime.fromisoformat(moment)
+            except ValueError:
+                raise not_a_cursor() from None
+            if created_at.tzinfo is not None:
+                return created_at, order_id
+    raise not_a_cursor()
