@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx2
@@ -141,6 +142,7 @@ class Client:
             return frames
 
 
+@asynccontextmanager
 async def _serve(database_url: PostgresUrl, **environ: str) -> AsyncIterator[str]:
     app = create_app(
         PostgresDatabase(database_url, min_size=1, max_size=10),
@@ -155,7 +157,7 @@ async def _serve(database_url: PostgresUrl, **environ: str) -> AsyncIterator[str
 async def shop(database: PostgresDatabase, database_url: PostgresUrl) -> AsyncIterator[Shop]:
     """The service on a real port, with the tea in stock."""
     await stock_product(database)
-    async for base_url in _serve(database_url):
+    async with _serve(database_url) as base_url:
         yield Shop(base_url, database)
 
 
@@ -359,7 +361,7 @@ class TestPresence:
         self, database: PostgresDatabase, database_url: PostgresUrl
     ) -> None:
         """No frame for the heartbeat timeout: closed (1000), and its presence leaves."""
-        async for base_url in _serve(database_url, PULSESHOP_CHANNEL_HEARTBEAT_SECONDS="1"):
+        async with _serve(database_url, PULSESHOP_CHANNEL_HEARTBEAT_SECONDS="1") as base_url:
             shop = Shop(base_url, database)
             tom_id, _token = await shop.person("tom", "staff")
             sue = await _client(shop, "sue", "staff")
@@ -473,17 +475,19 @@ class TestNodes:
             missing_service("Redis on 127.0.0.1:6379")
         url = "redis://127.0.0.1:6379/0" if backend == "redis" else database_url.text
         await stock_product(database)
-        async for first_url in _serve(database_url, PUBSUB_URL=url):
-            async for second_url in _serve(database_url, PUBSUB_URL=url):
-                first, second = Shop(first_url, database), Shop(second_url, database)
-                ann_id, ann_token = await first.person("ann")
-                second.tokens = first.tokens
-                watcher = await _client(second, "ann")
-                await watcher.join(f"orders:{ann_id}")
+        async with (
+            _serve(database_url, PUBSUB_URL=url) as first_url,
+            _serve(database_url, PUBSUB_URL=url) as second_url,
+        ):
+            first, second = Shop(first_url, database), Shop(second_url, database)
+            ann_id, ann_token = await first.person("ann")
+            second.tokens = first.tokens
+            watcher = await _client(second, "ann")
+            await watcher.join(f"orders:{ann_id}")
 
-                assert 201 == await first.checkout(ann_token, "k1")
-                created = await watcher.next_event("order_created")
-                again = [f for f in await watcher.quiet(1.0) if f[3] == "order_created"]
+            assert 201 == await first.checkout(ann_token, "k1")
+            created = await watcher.next_event("order_created")
+            again = [f for f in await watcher.quiet(1.0) if f[3] == "order_created"]
 
-                assert ann_id == created[4]["user_id"]
-                assert [] == again
+            assert ann_id == created[4]["user_id"]
+            assert [] == again

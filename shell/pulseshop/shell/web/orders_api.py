@@ -112,7 +112,8 @@ class OrdersApi:
                 raise invalid("note", f"must be text of at most {MAX_NOTE} characters")
         except BadRequestError as bad:
             return bad.response
-        fingerprint = request_fingerprint("POST", "/api/v1/checkout", await request.body())
+        # The body as read: the fingerprint counts JSON by its value, not its spelling.
+        fingerprint = request_fingerprint("POST", "/api/v1/checkout", json.dumps(body).encode())
         try:
             answer = await self._checkout.place(
                 principal.user_id, key=key, fingerprint=fingerprint, payment_token=token
