@@ -12,6 +12,13 @@ import pytest
 from pulseshop.adapters.postgres import PostgresDatabase, ensure_user, issue_token
 from pulseshop.adapters.sandbox_gateway import SandboxGateway
 from pulseshop.core.access import ROLE_SCOPES, Email
+from pulseshop.core.cart import AddItem, ClearCart
+from pulseshop.shell.carts.actor import CartDeps
+from pulseshop.shell.carts.pricing import load_shop_pricing
+from pulseshop.shell.carts.products import CatalogProducts
+from pulseshop.shell.carts.store import PostgresCartStore
+from pulseshop.shell.carts.supervisor import CartSupervisor, CartUnavailableError
+from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.web import create_app
 
 if TYPE_CHECKING:
@@ -23,6 +30,7 @@ pytestmark = pytest.mark.integration
 
 CHECKOUT: Final = "/api/v1/checkout"
 TEA: Final = "TEA-1"
+SANDBOX_CARD: Final = "tok_ok"
 PAY: Final = b'{"payment_token": "tok_ok"}'
 
 
@@ -315,3 +323,58 @@ class TestOrders:
         assert second["next_cursor"] is None
         assert ids[::-1] == [item["id"] for item in everyone["items"]]
         assert (422, "invalid_request") == _code(bad)
+
+
+class _ClearCartFails:
+    """A supervisor whose actor is down just when checkout empties the cart."""
+
+    def __init__(self, supervisor: CartSupervisor) -> None:
+        self._supervisor = supervisor
+
+    async def ask(self, user_id: int, command: object) -> Any:
+        if isinstance(command, ClearCart):
+            raise CartUnavailableError("restarting", reason="restarting", retry_after=1.0)
+        return await self._supervisor.ask(user_id, command)  # type: ignore[arg-type]
+
+
+class TestAfterCommit:
+    async def test_an_actor_down_after_commit_still_answers_with_the_order(
+        self, database: PostgresDatabase
+    ) -> None:
+        """The order is placed and the stored cart empty: 201, and the cart reads empty."""
+        await _stock_tea(database)
+        user = await ensure_user(database, Email("ann@example.com"), "customer")
+        carts = PostgresCartStore(database)
+        supervisor = CartSupervisor(
+            CartDeps(
+                store=carts,
+                products=CatalogProducts(database),
+                pricing=load_shop_pricing(None),
+                clock=lambda: datetime.now(UTC),
+                cart_ttl=timedelta(days=1),
+            ),
+            idle_timeout=60,
+        )
+        try:
+            products = await CatalogProducts(database).products([TEA])
+            added = await supervisor.ask(user.id, AddItem("add-1", TEA, 1, products[TEA]))
+            checkout = Checkout(
+                database,
+                _ClearCartFails(supervisor),  # type: ignore[arg-type]
+                carts,
+                SandboxGateway(),
+                clock=lambda: datetime.now(UTC),
+                cart_ttl=timedelta(days=1),
+            )
+            answer = await checkout.place(
+                user.id, key="k1", fingerprint=bytes(32), payment_token=SANDBOX_CARD
+            )
+        finally:
+            await supervisor.close()
+
+        assert added.unwrap().cart.lines
+        assert 201 == answer.status
+        assert 1 == await _count(database, "orders")
+        stored = await carts.load(user.id)
+        assert stored is not None
+        assert () == tuple(stored.lines)

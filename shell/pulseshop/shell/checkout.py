@@ -19,6 +19,7 @@ Gather, decide, apply:
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Final, final
 
 import asyncpg
@@ -43,6 +44,7 @@ from pulseshop.core.cart import ClearCart, apply_all, decide
 from pulseshop.core.money import Money, amount_text
 from pulseshop.core.orders import authorize, order_from_quote
 from pulseshop.core.payment_gateway import GatewayTimeoutError
+from pulseshop.shell.carts.supervisor import CartUnavailableError
 from pulseshop.shell.error_shape import error_body
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from pulseshop.core.pricing import Quote
     from pulseshop.shell.carts.store import PostgresCartStore
     from pulseshop.shell.carts.supervisor import CartSupervisor
+
+logger = logging.getLogger(__name__)
 
 RETRIED: Final = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 """What makes the checkout transaction run again."""
@@ -230,7 +234,12 @@ class Checkout:
         # The actor still holds the cart as it was: the same ClearCart makes it reload the
         # emptied one (its save finds the stored version moved on, and the command id is
         # then one the cart remembers).
-        await self._supervisor.ask(user_id, ClearCart(f"checkout:{key}"))
+        try:
+            await self._supervisor.ask(user_id, ClearCart(f"checkout:{key}"))
+        except CartUnavailableError:
+            # The order is placed and the stored cart emptied: the actor, once it is back,
+            # starts from that stored cart. The answer is the order's, not an error.
+            logger.warning("user %s's cart actor missed the checkout's ClearCart", user_id)
         return answer, True
 
     async def _write(
