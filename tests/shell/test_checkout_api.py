@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx2
 import pytest
 
-from pulseshop.adapters.postgres import PostgresDatabase, ensure_user, issue_token
+from pulseshop.adapters.postgres import PostgresDatabase, ensure_user
 from pulseshop.adapters.sandbox_gateway import SandboxGateway
-from pulseshop.core.access import ROLE_SCOPES, Email
+from pulseshop.core.access import Email
 from pulseshop.core.cart import AddItem, ClearCart
 from pulseshop.shell.carts.actor import CartDeps
 from pulseshop.shell.carts.pricing import load_shop_pricing
@@ -20,6 +20,8 @@ from pulseshop.shell.carts.store import PostgresCartStore
 from pulseshop.shell.carts.supervisor import CartSupervisor, CartUnavailableError
 from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.web import create_app
+from tests.shell.api_support import bearer
+from tests.support.shop import stock_product
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -34,35 +36,13 @@ SANDBOX_CARD: Final = "tok_ok"
 PAY: Final = b'{"payment_token": "tok_ok"}'
 
 
-async def _token(database: PostgresDatabase, email: str, role: str = "customer") -> dict[str, str]:
-    user = await ensure_user(database, Email(email), role)  # type: ignore[arg-type]
-    token = await issue_token(
-        database,
-        user.id,
-        ROLE_SCOPES[role],  # type: ignore[index]
-        now=datetime.now(UTC),
-        ttl=timedelta(days=1),
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _stock_tea(database: PostgresDatabase) -> None:
-    """A tea with 5 units in stock."""
-    product_id = await database.fetch_value(
-        "INSERT INTO products (sku, name, unit_price, currency, tax_category, category) "
-        "VALUES ($1, 'Tea', 8.90, 'EUR', 'reduced', 'tea') RETURNING id",
-        TEA,
-    )
-    await database.execute("INSERT INTO inventory (product_id, stock) VALUES ($1, 5)", product_id)
-
-
 @pytest.fixture
 async def client(
     database: PostgresDatabase, database_url: PostgresUrl
 ) -> AsyncIterator[httpx2.AsyncClient]:
     """The application, with the tea in stock and a sandbox gateway that times out at
     once."""
-    await _stock_tea(database)
+    await stock_product(database, TEA)
     app = create_app(
         PostgresDatabase(database_url, min_size=1, max_size=20),
         gateway=SandboxGateway(timeout=0.01),
@@ -104,7 +84,7 @@ class TestCheckout:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """201 with the order priced as the cart was; stock, outbox and audit follow."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
         await _add(client, ann)
 
         response = await _checkout(client, ann, "k1")
@@ -129,7 +109,7 @@ class TestCheckout:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """A retry gets the same bytes and creates nothing more."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
         await _add(client, ann)
 
         first = await _checkout(client, ann, "k1")
@@ -143,7 +123,7 @@ class TestCheckout:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """422 idempotency_error."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
         await _add(client, ann)
         await _checkout(client, ann, "k1")
 
@@ -155,7 +135,7 @@ class TestCheckout:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """Every answer is the stored 201 or 409 in use; a retry after replays the 201."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
         await _add(client, ann)
 
         answers = await asyncio.gather(*(_checkout(client, ann, "same") for _ in range(50)))
@@ -176,7 +156,7 @@ class TestCheckout:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """Stock never goes below zero: the others are told it is out of stock."""
-        buyers = [await _token(database, f"buyer{n}@example.com") for n in range(20)]
+        buyers = [await bearer(database, f"buyer{n}@example.com") for n in range(20)]
         for buyer in buyers:
             await _add(client, buyer, quantity=1)
 
@@ -210,7 +190,7 @@ class TestCheckout:
         code: str,
     ) -> None:
         """No order, no stock change, no outbox row; the cart keeps its items."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
         await _add(client, ann)
 
         response = await _checkout(client, ann, "k1", f'{{"payment_token": "{token}"}}'.encode())
@@ -259,7 +239,7 @@ class TestBadInput:
         code: str,
     ) -> None:
         """The error shape, the right status, no order and no key kept."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
         await _add(client, ann)
 
         response = await client.post(CHECKOUT, headers={**ann, **headers}, content=body)
@@ -274,7 +254,7 @@ class TestBadInput:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """422 empty_cart."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
 
         assert (422, "empty_cart") == _code(await _checkout(client, ann, "k1"))
 
@@ -284,8 +264,8 @@ class TestOrders:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """Another user's order is 404, as an unknown one is."""
-        ann = await _token(database, "ann@example.com")
-        bob = await _token(database, "bob@example.com")
+        ann = await bearer(database, "ann@example.com")
+        bob = await bearer(database, "bob@example.com")
         await _add(client, ann)
         order_id = (await _checkout(client, ann, "k1")).json()["order"]["id"]
 
@@ -305,8 +285,8 @@ class TestOrders:
         self, client: httpx2.AsyncClient, database: PostgresDatabase
     ) -> None:
         """The cursor walks every order once; staff see every user's."""
-        ann = await _token(database, "ann@example.com")
-        staff = await _token(database, "sam@example.com", "staff")
+        ann = await bearer(database, "ann@example.com")
+        staff = await bearer(database, "sam@example.com", "staff")
         ids = []
         for n in range(3):
             await _add(client, ann, quantity=1)
@@ -342,7 +322,7 @@ class TestAfterCommit:
         self, database: PostgresDatabase
     ) -> None:
         """The order is placed and the stored cart empty: 201, and the cart reads empty."""
-        await _stock_tea(database)
+        await stock_product(database, TEA)
         user = await ensure_user(database, Email("ann@example.com"), "customer")
         carts = PostgresCartStore(database)
         supervisor = CartSupervisor(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, final
 
 import httpx2
 import pytest
 
-from pulseshop.adapters.postgres import PostgresDatabase, ensure_user, issue_token
+from pulseshop.adapters.postgres import PostgresDatabase
 from pulseshop.adapters.sandbox_gateway import SandboxGateway
-from pulseshop.core.access import ROLE_SCOPES, Email
 from pulseshop.core.payment_gateway import GatewayTimeoutError
 from pulseshop.shell.web import create_app
+from tests.shell.api_support import bearer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -63,18 +62,6 @@ class _SilentGateway:
         raise GatewayTimeoutError(f"no answer to {reference} {idempotency_key}")
 
 
-async def _token(database: PostgresDatabase, email: str, role: str = "customer") -> dict[str, str]:
-    user = await ensure_user(database, Email(email), role)  # type: ignore[arg-type]
-    token = await issue_token(
-        database,
-        user.id,
-        ROLE_SCOPES[role],  # type: ignore[index]
-        now=datetime.now(UTC),
-        ttl=timedelta(days=1),
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 def gateway() -> PaymentGateway:
     """The sandbox."""
@@ -102,13 +89,13 @@ async def client(
 @pytest.fixture
 async def staff(database: PostgresDatabase) -> dict[str, str]:
     """A staff member's headers."""
-    return await _token(database, "sam@example.com", "staff")
+    return await bearer(database, "sam@example.com", "staff")
 
 
 @pytest.fixture
 async def order_id(client: httpx2.AsyncClient, database: PostgresDatabase) -> int:
     """An order of two teas, placed and authorized, not captured."""
-    ann = await _token(database, "ann@example.com")
+    ann = await bearer(database, "ann@example.com")
     added = await client.post("/api/v1/cart/items", headers=ann, json={"sku": TEA, "quantity": 2})
     assert 200 == added.status_code, added.text
     placed = await client.post(
@@ -427,7 +414,7 @@ class TestAccess:
         body: dict[str, str],
     ) -> None:
         """403 forbidden, even on their own order."""
-        ann = await _token(database, "ann@example.com")
+        ann = await bearer(database, "ann@example.com")
 
         response = await _post(client, ann, order_id, action, body)
 
