@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005", "0006"]
+REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
 TABLES: Final = {
     "alembic_version",
     "schema_info",
@@ -61,6 +61,7 @@ TABLES: Final = {
     "refunds",
     "audit_log",
     "outbox",
+    "sessions",
 }
 INDEXES: Final = {
     "alembic_version_pkc",
@@ -98,6 +99,10 @@ INDEXES: Final = {
     "outbox_pkey",
     "outbox_published_seq_key",
     "outbox_topic_id_unpublished",
+    "sessions_pkey",
+    "sessions_token_sha256_key",
+    "sessions_idle_expires_at",
+    "sessions_user_id",
 }
 # The values of the core that revision 0002 wrote into CHECK constraints.
 CATALOG_RULES_OF_0002: Final = (

@@ -14,12 +14,17 @@ from pulseshop.core.access import (
     CATALOG_READ,
     CATALOG_WRITE,
     MAX_EMAIL,
+    MAX_PASSWORD,
+    MIN_PASSWORD,
     ORDERS_ALL,
     ORDERS_READ,
     ORDERS_WRITE,
     ROLE_SCOPES,
     ROLES,
     EmailProblem,
+    PasswordError,
+    PasswordProblem,
+    check_password,
     effective_scopes,
     is_scope,
     missing_scopes,
@@ -155,3 +160,49 @@ class TestParseEmail:
     def test_every_problem_reads_as_the_end_of_a_sentence(self) -> None:
         """Problems say what is wrong in words."""
         assert all(problem.value[0].islower() for problem in EmailProblem)
+
+
+class TestCheckPassword:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "a" * MIN_PASSWORD,
+            "x" * MAX_PASSWORD,
+            "correct horse battery staple",
+            "  padded password  ",
+            "пароль-пароль-пароль",
+            " " * (MIN_PASSWORD - 1) + "x",
+            "emoji \U0001f511 outside the BMP",
+            "\ud7ff\ue000 next to surrogates",
+        ],
+    )
+    def test_accepts_a_long_enough_text_unchanged(self, text: str) -> None:
+        """From 12 to 1024 characters, not all spaces: kept exactly, spaces included."""
+        assert Success(text) == check_password(text)
+
+    @pytest.mark.parametrize(
+        ("text", "problem"),
+        [
+            ("", PasswordProblem.TOO_SHORT),
+            ("a" * (MIN_PASSWORD - 1), PasswordProblem.TOO_SHORT),
+            ("x" * (MAX_PASSWORD + 1), PasswordProblem.TOO_LONG),
+            (" " * MIN_PASSWORD, PasswordProblem.BLANK),
+            ("\t\n \u00a0\u3000" * 4, PasswordProblem.BLANK),
+            (" " * (MAX_PASSWORD + 1), PasswordProblem.TOO_LONG),
+            ("long enough \ud800", PasswordProblem.SURROGATE),
+            ("\udfff long enough", PasswordProblem.SURROGATE),
+        ],
+    )
+    def test_refuses_a_short_long_blank_or_broken_text(
+        self, text: str, problem: PasswordProblem
+    ) -> None:
+        """Too few or too many characters, only spaces of any kind, or a lone surrogate."""
+        assert Failure(PasswordError(problem)) == check_password(text)
+
+    def test_the_error_names_the_field_and_says_why(self) -> None:
+        """The error is about the field `password` and carries a sentence."""
+        error = check_password("short").failure()
+
+        assert "password" == error.field
+        assert "the password has fewer than 12 characters" == error.message
+        assert "password: the password has fewer than 12 characters" == str(error)

@@ -1,4 +1,5 @@
-"""Who may do what: users' roles, the scopes a bearer token can carry, and the checks on both.
+"""Who may do what: users' roles, the scopes a bearer token can carry, the checks on both,
+and the rule a password must follow.
 
 A token carries scopes, each a ``resource:action`` pair. The scopes a token may be issued
 with are those of its user's role (`ROLE_SCOPES`); what it grants at any moment is the
@@ -19,8 +20,9 @@ from __future__ import annotations
 import enum
 import re
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, Literal, NewType, TypeAlias
+from typing import TYPE_CHECKING, Final, Literal, NewType, TypeAlias, final
 
+import attrs
 from returns.result import Failure, Result, Success
 
 if TYPE_CHECKING:
@@ -77,7 +79,16 @@ SCOPE_PATTERN: Final = "^[a-z]+:[a-z]+$"
 MAX_EMAIL: Final = 254
 """The most characters an email address may have (RFC 5321's limit on a path)."""
 
+MIN_PASSWORD: Final = 12
+"""The fewest characters a password may have."""
+
+MAX_PASSWORD: Final = 1024
+"""The most characters a password may have: enough for any passphrase or password manager,
+and a bound on the text a sign-in form makes the server hash."""
+
 _SCOPE: Final = re.compile(SCOPE_PATTERN)
+_FIRST_SURROGATE: Final = 0xD800
+_LAST_SURROGATE: Final = 0xDFFF
 
 
 class EmailProblem(enum.Enum):
@@ -148,3 +159,64 @@ def effective_scopes(role: Role, issued: Iterable[str]) -> frozenset[Scope]:
     """
     allowed = ROLE_SCOPES[role]
     return frozenset(Scope(scope) for scope in issued if scope in allowed)
+
+
+class PasswordProblem(enum.Enum):
+    """Why a text is refused as a password; the value is the sentence's end."""
+
+    TOO_SHORT = f"has fewer than {MIN_PASSWORD} characters"
+    TOO_LONG = f"has more than {MAX_PASSWORD} characters"
+    BLANK = "is only spaces"
+    SURROGATE = "holds a lone surrogate, which is no character"
+
+
+@final
+@attrs.frozen
+class PasswordError:
+    """A refused password: the problem, the field it is about and a sentence for a person.
+
+    >>> error = PasswordError(PasswordProblem.BLANK)
+    >>> (error.field, error.message)
+    ('password', 'the password is only spaces')
+    >>> str(error)
+    'password: the password is only spaces'
+    """
+
+    problem: PasswordProblem
+    field: Literal["password"] = "password"
+
+    @property
+    def message(self) -> str:
+        """The refusal as a sentence, without the field's name."""
+        return f"the password {self.problem.value}"
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+def check_password(text: str) -> Result[str, PasswordError]:
+    """``text`` unchanged when it may be a password: from `MIN_PASSWORD` to `MAX_PASSWORD`
+    characters, not all of them spaces, and every one a character (a lone surrogate, which
+    an escaped JSON string may hold, has no UTF-8 form to hash).
+
+    Length is the rule, not a mix of character classes: a long passphrase of lower-case
+    words is stronger than a short password of every class. The text is kept exactly as
+    given (no trimming, no normalisation), so the password typed at sign-in is the one set.
+
+    >>> check_password("correct horse battery staple")
+    <Success: correct horse battery staple>
+    >>> check_password("hunter2")
+    <Failure: password: the password has fewer than 12 characters>
+    >>> check_password(" " * 12)
+    <Failure: password: the password is only spaces>
+    """
+    if len(text) > MAX_PASSWORD:
+        return Failure(PasswordError(PasswordProblem.TOO_LONG))
+    if len(text) < MIN_PASSWORD:
+        return Failure(PasswordError(PasswordProblem.TOO_SHORT))
+    # `isspace` covers every Unicode space, tabs and line breaks.
+    if text.isspace():
+        return Failure(PasswordError(PasswordProblem.BLANK))
+    if any(_FIRST_SURROGATE <= ord(character) <= _LAST_SURROGATE for character in text):
+        return Failure(PasswordError(PasswordProblem.SURROGATE))
+    return Success(text)

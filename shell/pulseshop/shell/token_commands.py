@@ -7,20 +7,20 @@ On the embedded database the schema is migrated first, as `pulseshop serve` does
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, final
 
 import attrs
 import click
-from returns.pipeline import is_successful
 
 from pulseshop.adapters.postgres import ensure_user, issue_token
-from pulseshop.core.access import ROLE_SCOPES, ROLES, missing_scopes, parse_email
-from pulseshop.shell import runtime
-from pulseshop.shell.catalog_import import run_on_database
-from pulseshop.shell.config import Settings
-from pulseshop.shell.signals import StopSignals
+from pulseshop.core.access import ROLE_SCOPES, missing_scopes
+from pulseshop.shell.user_options import (
+    checked_email,
+    email_option,
+    on_service_database,
+    role_option,
+)
 
 if TYPE_CHECKING:
     from pulseshop.adapters.postgres import PostgresDatabase, User
@@ -48,15 +48,8 @@ def token() -> None:
 
 
 @token.command("issue")
-@click.option(
-    "--email", required=True, help="The user's email address; the user is created if new."
-)
-@click.option(
-    "--role",
-    type=click.Choice(ROLES),
-    required=True,
-    help="The user's role; an existing user with another role gets this one.",
-)
+@email_option
+@role_option
 @click.option(
     "--ttl-days",
     type=click.IntRange(1, MAX_TTL_DAYS),
@@ -76,36 +69,18 @@ def issue(email: str, role: Role, ttl_days: int, scopes: tuple[str, ...]) -> Non
 
     Exits 2 when the email is not an address or a scope is not one of the role's.
     """
-    address = _email(email)
+    address = checked_email(email)
     granted = _scopes(role, scopes)
-    settings = Settings.from_environ(os.environ)
-    signals = StopSignals()
-    with signals.installed(), runtime.database_url(settings, signals) as url:
-        if settings.database_url is None:
-            before, after = runtime.migrate(url)
-            if before != after:
-                click.echo(f"migrated {url.redacted} from {before or 'empty'} to {after}", err=True)
-        issued = run_on_database(
-            url,
-            lambda database: _issue(database, address, role, granted, timedelta(days=ttl_days)),
-            failing=f"issuing a token for {address} failed",
-        )
+    issued = on_service_database(
+        lambda database: _issue(database, address, role, granted, timedelta(days=ttl_days)),
+        failing=f"issuing a token for {address} failed",
+    )
     scope_list = ", ".join(sorted(issued.scopes))
     click.echo(
         f"issued a token for {issued.user.email} (user {issued.user.id}, {issued.user.role}) "
         f"with {scope_list}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC:"
     )
     click.echo(issued.text)
-
-
-def _email(text: str) -> Email:
-    parsed = parse_email(text)
-    if not is_successful(parsed):
-        problem = parsed.failure()
-        raise click.BadParameter(
-            f"{text!r} is not an email address: it {problem.value}", param_hint="'--email'"
-        )
-    return parsed.unwrap()
 
 
 def _scopes(role: Role, requested: tuple[str, ...]) -> frozenset[str]:

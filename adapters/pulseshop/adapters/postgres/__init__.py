@@ -1,5 +1,6 @@
 """PostgreSQL: connection URLs, the connection pool, migrations, the embedded server, the
-catalog's store, users and their API tokens, and the carts' snapshots."""
+catalog's store, users with their API tokens, passwords and sessions, and the carts'
+snapshots."""
 
 from pulseshop.adapters.postgres.carts import (
     CartSnapshot,
@@ -36,6 +37,18 @@ from pulseshop.adapters.postgres.database import (
     describe_connection_error,
 )
 from pulseshop.adapters.postgres.migrations import current_revision, head_revision, upgrade_to_head
+from pulseshop.adapters.postgres.sessions import (
+    SessionInfo,
+    SessionTicket,
+    end_session,
+    end_user_sessions,
+    find_session,
+    password_hash_of,
+    set_password,
+    start_session,
+    sweep_expired_sessions,
+    touch_session,
+)
 from pulseshop.adapters.postgres.url import PostgresUrl, parse_postgres_url
 from pulseshop.adapters.postgres.users import (
     TOKEN_PREFIX,
@@ -62,6 +75,8 @@ __all__ = [
     "PostgresDatabase",
     "PostgresUrl",
     "Row",
+    "SessionInfo",
+    "SessionTicket",
     "TokenInfo",
     "UnreadableProductError",
     "User",
@@ -71,21 +86,29 @@ __all__ = [
     "current_revision",
     "delete_cart",
     "describe_connection_error",
+    "end_session",
+    "end_user_sessions",
     "ensure_user",
     "expired_carts",
     "export_catalog",
+    "find_session",
     "find_token",
     "head_revision",
     "import_errors",
     "issue_token",
     "load_cart",
     "parse_postgres_url",
+    "password_hash_of",
     "previous_import",
     "record_dry_run",
     "record_rejected_import",
     "revoke_token",
     "save_cart",
+    "set_password",
+    "start_session",
+    "sweep_expired_sessions",
     "tier_quantities",
     "token_sha256",
+    "touch_session",
     "upgrade_to_head",
 ]
