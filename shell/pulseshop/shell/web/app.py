@@ -15,6 +15,7 @@ from starlette_exporter import PrometheusMiddleware, handle_metrics
 
 from pulseshop.adapters.postgres import head_revision
 from pulseshop.adapters.postgres.idempotency import sweep_expired_keys
+from pulseshop.adapters.postgres.sessions import sweep_expired_sessions
 from pulseshop.adapters.pubsub import PubSub
 from pulseshop.adapters.sandbox_gateway import SandboxGateway
 from pulseshop.shell.carts.actor import CartDeps
@@ -52,6 +53,9 @@ RELAY_STOP_SECONDS = 10.0
 
 KEY_SWEEP_SECONDS = 3600.0
 """Seconds between sweeps of idempotency keys past their 24 hours."""
+
+SESSION_SWEEP_SECONDS = 3600.0
+"""Seconds between sweeps of sign-in sessions past their expiry."""
 
 
 def _utc_now() -> datetime:
@@ -124,6 +128,14 @@ def create_app(
                     lambda: sweep_expired_keys(database, now=_utc_now()),
                 ),
                 name="idempotency-key-sweep",
+            ),
+            asyncio.create_task(
+                every(
+                    SESSION_SWEEP_SECONDS,
+                    "the session sweep",
+                    lambda: sweep_expired_sessions(database, now=_utc_now()),
+                ),
+                name="session-sweep",
             ),
         ]
         # Events are relayed once this node listens, so none published at start is missed.
