@@ -30,6 +30,9 @@ DEFAULT_CART_IDLE_SECONDS = 60.0
 DEFAULT_CART_SWEEP_SECONDS = 300.0
 DEFAULT_PUBSUB_URL = "memory://"
 DEFAULT_CHANNEL_HEARTBEAT_SECONDS = 60.0
+DEFAULT_SESSION_IDLE_MINUTES = 30.0
+DEFAULT_SESSION_ABSOLUTE_HOURS = 12.0
+MIN_SECRET_KEY = 32
 
 
 @final
@@ -49,6 +52,15 @@ class Settings:
     cart_sweep_seconds: float = DEFAULT_CART_SWEEP_SECONDS
     pubsub_url: str = DEFAULT_PUBSUB_URL
     channel_heartbeat_seconds: float = DEFAULT_CHANNEL_HEARTBEAT_SECONDS
+    secret_key: str | None = attrs.field(default=None, repr=False)
+    """What signs the browser's session cookie; None: a key kept in `secret_key_file`."""
+    session_idle: timedelta = timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES)
+    session_absolute: timedelta = timedelta(hours=DEFAULT_SESSION_ABSOLUTE_HOURS)
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where the generated signing key is kept when ``PULSESHOP_SECRET_KEY`` is unset."""
+        return self.data_dir / "secret_key"
 
     @property
     def embedded_data_dir(self) -> Path:
@@ -101,6 +113,25 @@ class Settings:
                 low=1,
                 high=3_600,
             ),
+            secret_key=secret_key_from(environ.get("PULSESHOP_SECRET_KEY", "")),
+            session_idle=timedelta(
+                minutes=number_from(
+                    "PULSESHOP_SESSION_IDLE_MINUTES",
+                    environ.get("PULSESHOP_SESSION_IDLE_MINUTES", ""),
+                    default=DEFAULT_SESSION_IDLE_MINUTES,
+                    low=1,
+                    high=7 * 24 * 60,
+                )
+            ),
+            session_absolute=timedelta(
+                hours=number_from(
+                    "PULSESHOP_SESSION_ABSOLUTE_HOURS",
+                    environ.get("PULSESHOP_SESSION_ABSOLUTE_HOURS", ""),
+                    default=DEFAULT_SESSION_ABSOLUTE_HOURS,
+                    low=1,
+                    high=30 * 24,
+                )
+            ),
         )
 
 
@@ -112,6 +143,18 @@ def database_url_from(text: str) -> PostgresUrl | None:
     if not is_successful(url):
         raise ConfigError(f"DATABASE_URL {url.failure()}")
     return url.unwrap()
+
+
+def secret_key_from(text: str) -> str | None:
+    """The session signing key (None when unset: the service keeps a generated one)."""
+    key = text.strip()
+    if not key:
+        return None
+    if len(key) < MIN_SECRET_KEY:
+        raise ConfigError(
+            f"PULSESHOP_SECRET_KEY must be at least {MIN_SECRET_KEY} characters, got {len(key)}"
+        )
+    return key
 
 
 def pubsub_url_from(text: str) -> str:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pulseshop.adapters.postgres.database import PostgresDatabase
     from pulseshop.core.catalog.product import Product
 
-__all__ = ["ACTIVE_PRODUCTS_SQL", "active_products", "name_pattern"]
+__all__ = ["ACTIVE_PRODUCTS_SQL", "active_products", "name_pattern", "product_categories"]
 
 # The `ESCAPE '\'` is PostgreSQL's default too; it is written out because `name_pattern`
 # depends on it. '' sorts before every SKU, so it stands for "from the first page".
@@ -40,6 +40,13 @@ ACTIVE_PRODUCTS_SQL: Final = r"""
 """
 
 _LIKE_ESCAPES: Final = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
+
+
+CATEGORIES_SQL: Final = """
+    SELECT DISTINCT category FROM products
+    WHERE active AND category IS NOT NULL
+    ORDER BY category
+"""
 
 
 def name_pattern(text: str) -> str:
@@ -70,3 +77,9 @@ async def active_products(
     rows = await database.fetch_all(ACTIVE_PRODUCTS_SQL, after, category, pattern, limit)
     reader = ProductReader()
     return [reader.product(row) for row in rows]
+
+
+async def product_categories(database: PostgresDatabase) -> list[str]:
+    """The categories of the active products, in order (for a filter's choices)."""
+    rows = await database.fetch_all(CATEGORIES_SQL)
+    return [row["category"] for row in rows]

@@ -10,7 +10,7 @@ from prometheus_client import Counter, Gauge
 CONNECTIONS: Final = Gauge("pulseshop_channel_connections", "Open channel WebSockets.")
 REFUSED: Final = Counter(
     "pulseshop_channel_refused",
-    "Channel WebSockets refused at connect (bad token, unsupported protocol version).",
+    "Channel WebSockets refused at connect (bad token or session, foreign origin, old version).",
     ["reason"],
 )
 CLOSED: Final = Counter(

@@ -1,9 +1,13 @@
 """The channels' WebSocket endpoint, ``/socket/websocket`` (Phoenix Channels V2).
 
 A client connects with ``?vsn=2.0.0&token=<bearer token>`` (phoenix.js sends its
-``params`` as query parameters). A bad token, or another protocol version, is refused at
-the upgrade: with a 401 (or 400) answer in the API's error shape where the server can send
-one, else a plain close (which HTTP clients see as 403).
+``params`` as query parameters), or, from the shop's pages, with no token and the browser's
+session cookie. A cookie is sent by the browser whichever page opens the socket, so a
+cookie is accepted only from a page of this site: the ``Origin`` header must name the host
+the socket was asked of (cross-site WebSocket hijacking is refused with 403). A bad token
+or session, or another protocol version, is refused at the upgrade: with a 401 (or 400,
+403) answer in the API's error shape where the server can send one, else a plain close
+(which HTTP clients see as 403).
 
 Once accepted, frames are read one at a time and handed to the hub. A connection that
 sends nothing (not even a heartbeat) for ``heartbeat_timeout`` seconds is closed (1000);
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 
     from pulseshop.shell.channels.hub import ChannelHub
     from pulseshop.shell.web.auth import Authenticator, Principal
+    from pulseshop.shell.web.browser_sessions import BrowserSessions
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +59,13 @@ class ChannelSocket:
         hub: ChannelHub,
         authenticator: Authenticator,
         *,
+        sessions: BrowserSessions | None = None,
         heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
         max_pending: int = MAX_PENDING,
     ) -> None:
         self._hub = hub
         self._authenticator = authenticator
+        self._sessions = sessions
         self._heartbeat_timeout = heartbeat_timeout
         self._max_pending = max_pending
 
@@ -95,6 +102,8 @@ class ChannelSocket:
             )
             return None
         token = websocket.query_params.get("token", "")
+        if not token and self._sessions is not None and websocket.cookies:
+            return await self._admit_by_cookie(websocket, self._sessions)
         principal = await self._authenticator.principal(token) if token else None
         if principal is None:
             metrics.REFUSED.labels("token").inc()
@@ -107,6 +116,33 @@ class ChannelSocket:
                 problem="the token is unknown, expired or revoked" if token else "missing",
             )
         return principal
+
+    async def _admit_by_cookie(
+        self, websocket: WebSocket, sessions: BrowserSessions
+    ) -> Principal | None:
+        if not same_origin(websocket):
+            metrics.REFUSED.labels("origin").inc()
+            await _refuse(
+                websocket,
+                403,
+                "forbidden",
+                "A session cookie is accepted only from this site's own pages.",
+                field="headers.origin",
+                problem="missing" if "origin" not in websocket.headers else "another site",
+            )
+            return None
+        visitor = await sessions.visitor(websocket)
+        if visitor.principal is None:
+            metrics.REFUSED.labels("session").inc()
+            await _refuse(
+                websocket,
+                401,
+                "unauthorized",
+                "Sign in again: the session is unknown, expired or signed out.",
+                field="cookies.pulseshop_session",
+                problem="the session is unknown, expired or signed out",
+            )
+        return visitor.principal
 
     async def _serve(self, websocket: WebSocket, connection: Connection) -> None:
         while not connection.closed:
@@ -131,6 +167,17 @@ class ChannelSocket:
                 await _close(connection, INVALID_DATA, str(malformed), "malformed")
                 return
             await self._hub.receive(connection, frame)
+
+
+def same_origin(websocket: WebSocket) -> bool:
+    """Whether the ``Origin`` header names the host (and port) the socket was asked of, with
+    the scheme of a page of this site (``http`` for ``ws``, ``https`` for ``wss``)."""
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host")
+    if not origin or not host:
+        return False
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return origin.lower() == f"{scheme}://{host}".lower()
 
 
 async def _refuse(

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 from starlette_exporter import PrometheusMiddleware, handle_metrics
@@ -33,13 +32,18 @@ from pulseshop.shell.order_feed import OutboxRelay, PostgresOrderFeed
 from pulseshop.shell.periodic import every
 from pulseshop.shell.web import api_docs
 from pulseshop.shell.web.auth import Authenticator
+from pulseshop.shell.web.browser_sessions import BrowserSessions, load_secret_key
 from pulseshop.shell.web.cart_api import CartApi
 from pulseshop.shell.web.catalog_api import CatalogApi
-from pulseshop.shell.web.errors import http_exception_handler, internal_error_handler
 from pulseshop.shell.web.health import Readyz, healthz
 from pulseshop.shell.web.me_api import MeApi
 from pulseshop.shell.web.orders_api import OrdersApi
+from pulseshop.shell.web.pages.account import AccountPages
+from pulseshop.shell.web.pages.errors import error_handlers
+from pulseshop.shell.web.pages.kit import PageKit
+from pulseshop.shell.web.pages.shop import ShopPages
 from pulseshop.shell.web.quotes_api import QuotesApi
+from pulseshop.shell.web.security_headers import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -89,11 +93,20 @@ def create_app(
         idle_timeout=settings.cart_idle_seconds,
     )
     authenticator = Authenticator(database)
+    sessions = BrowserSessions(
+        database,
+        settings.secret_key or load_secret_key(settings.secret_key_file),
+        idle=settings.session_idle,
+        absolute=settings.session_absolute,
+        clock=_utc_now,
+    )
+    kit = PageKit(sessions)
     # Captures, refunds and voids go to the gateway that authorized the payment.
     gateway = gateway or SandboxGateway()
     pubsub = PubSub(settings.pubsub_url)
     relay = OutboxRelay(database, pubsub)
     hub = ChannelHub(PostgresOrderFeed(database), clock=_utc_now)
+    actions = OrderActions(database, gateway, clock=_utc_now, committed=relay.wake)
     checkout = Checkout(
         database,
         supervisor,
@@ -163,7 +176,7 @@ def create_app(
             database,
             checkout,
             authenticator,
-            OrderActions(database, gateway, clock=_utc_now, committed=relay.wake),
+            actions,
         ).routes(),
         *QuotesApi(authenticator).routes(),
         *CatalogApi(database, products, authenticator).routes(),
@@ -171,11 +184,17 @@ def create_app(
         WebSocketRoute(
             CHANNELS_PATH,
             ChannelSocket(
-                hub, authenticator, heartbeat_timeout=settings.channel_heartbeat_seconds
+                hub,
+                authenticator,
+                sessions=sessions,
+                heartbeat_timeout=settings.channel_heartbeat_seconds,
             ).serve,
         ),
+        *AccountPages(kit).routes(),
+        *ShopPages(kit, database, supervisor, pricing, checkout).routes(),
     ]
     middleware = [
+        Middleware(SecurityHeadersMiddleware),
         Middleware(
             PrometheusMiddleware,
             app_name="pulseshop",
@@ -188,8 +207,5 @@ def create_app(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={
-            HTTPException: http_exception_handler,
-            Exception: internal_error_handler,
-        },
+        exception_handlers=error_handlers(kit),  # type: ignore[arg-type]
     )

@@ -1,0 +1,1 @@
+"""The shop's HTML pages: shopper, staff and sign-in, server-rendered with Jinja2."""
