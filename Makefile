@@ -53,7 +53,24 @@ $(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
 		touch $@; \
 	else echo "npm not found: the phoenix.js tests will skip"; fi
 
-pytest: $(INSTALLED) $(JS_INSTALLED)
+# The real browser of the pages' tests: Debian's chromium, driven by Playwright (which never
+# downloads a browser of its own). Installed with apt when missing (root, or sudo without a
+# password); without it the browser tests skip (and fail under CI=true).
+CHROMIUM ?= /usr/bin/chromium
+export PULSESHOP_CHROMIUM := $(CHROMIUM)
+
+.PHONY: chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		echo "installing Debian's chromium for the browser tests"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium \
+			|| echo "chromium could not be installed: the browser tests will skip"; \
+	else echo "apt-get not found: the browser tests will skip"; fi
+
+pytest: $(INSTALLED) $(JS_INSTALLED) chromium
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage combine --quiet

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from pulseshop.adapters.postgres import PostgresUrl
     from pulseshop.core.access import Role
 
-PASSWORD: Final = "correct horse battery staple"
+PASSWORD: Final = "correct horse battery staple"  # noqa: S105 - a test user's
 """Every test user's password."""
 
-SECRET_KEY: Final = "a test key that is long enough to sign cookies"
+SECRET_KEY: Final = "a test key that is long enough to sign cookies"  # noqa: S105 - tests only
 
 _CSRF: Final = re.compile(r'name="csrf_token" value="([^"]+)"')
 

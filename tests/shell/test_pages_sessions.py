@@ -123,9 +123,7 @@ class TestSignIn:
         self, client: httpx2.AsyncClient, database: PostgresDatabase, email: str, password: str
     ) -> None:
         await user_with_password(database, "ann@example.com")
-        answer = await post_form(
-            client, "/login", "/login", {"email": email, "password": password}
-        )
+        answer = await post_form(client, "/login", "/login", {"email": email, "password": password})
         assert answer.status_code == 422
         assert "The email or the password is not right." in answer.text
         assert f'value="{email}"' in answer.text

@@ -21,7 +21,7 @@ import attrs
 from pulseshop.core.access import effective_scopes, is_scope
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Iterable
     from datetime import datetime
 
     from pulseshop.adapters.postgres.database import PostgresDatabase
@@ -31,6 +31,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "TokenInfo",
     "User",
+    "emails_of",
     "ensure_user",
     "find_token",
     "issue_token",
@@ -172,3 +173,11 @@ async def revoke_token(database: PostgresDatabase, token_text: str, *, now: date
     status = await database.execute(REVOKE_SQL, token_sha256(token_text), now)
     # The server's status tag says "UPDATE <rows>".
     return status != "UPDATE 0"
+
+
+async def emails_of(database: PostgresDatabase, user_ids: Iterable[int]) -> dict[int, str]:
+    """The email of each of the users ``user_ids`` (an id of no user is left out)."""
+    rows = await database.fetch_all(
+        "SELECT id, email FROM users WHERE id = ANY($1::bigint[])", sorted(set(user_ids))
+    )
+    return {row["id"]: row["email"] for row in rows}

@@ -39,9 +39,12 @@ from pulseshop.shell.web.health import Readyz, healthz
 from pulseshop.shell.web.me_api import MeApi
 from pulseshop.shell.web.orders_api import OrdersApi
 from pulseshop.shell.web.pages.account import AccountPages
+from pulseshop.shell.web.pages.catalog_import import CatalogImportPages
 from pulseshop.shell.web.pages.errors import error_handlers
 from pulseshop.shell.web.pages.kit import PageKit
 from pulseshop.shell.web.pages.shop import ShopPages
+from pulseshop.shell.web.pages.staff_dashboard import StaffDashboard
+from pulseshop.shell.web.pages.staff_orders import StaffOrderPages
 from pulseshop.shell.web.quotes_api import QuotesApi
 from pulseshop.shell.web.security_headers import SecurityHeadersMiddleware
 
@@ -192,6 +195,9 @@ def create_app(
         ),
         *AccountPages(kit).routes(),
         *ShopPages(kit, database, supervisor, pricing, checkout).routes(),
+        *CatalogImportPages(kit, database, products).routes(),
+        *StaffOrderPages(kit, database, actions).routes(),
+        *StaffDashboard(kit, database, clock=_utc_now).routes(),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware),

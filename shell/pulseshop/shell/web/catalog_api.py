@@ -151,7 +151,7 @@ class CatalogApi:
             _check_media_type(request)
             async with _uploaded(request) as upload:
                 outcome = await run_in_threadpool(
-                    _import_upload,
+                    import_upload,
                     self._database.url,
                     upload,
                     name=f"upload by {principal.email}",
@@ -226,7 +226,7 @@ async def _uploaded(request: Request) -> AsyncIterator[IO[bytes]]:
         yield spool
 
 
-def _import_upload(
+def import_upload(
     url: PostgresUrl, upload: IO[bytes], *, name: str, policy: ImportPolicy, dry_run: bool
 ) -> ImportSummary | RejectedRow:
     """Import the uploaded file as ``pulseshop catalog import`` does, on a pool of its own
