@@ -158,3 +158,46 @@ class TestChannelSettings:
         """The error starts with the variable's name."""
         with pytest.raises(ConfigError, match=f"^{message}"):
             Settings.from_environ({name: text})
+
+
+class TestSessionSettings:
+    def test_defaults(self) -> None:
+        """No key (the service keeps one in the data directory), 30 minutes idle, 12 hours."""
+        settings = Settings.from_environ({"PULSESHOP_DATA_DIR": "/srv/shop"})
+
+        assert (None, timedelta(minutes=30), timedelta(hours=12)) == (
+            settings.secret_key,
+            settings.session_idle,
+            settings.session_absolute,
+        )
+        assert Path("/srv/shop/secret_key") == settings.secret_key_file
+
+    def test_every_variable_is_read(self) -> None:
+        key = "k" * 40
+        settings = Settings.from_environ(
+            {
+                "PULSESHOP_SECRET_KEY": f" {key} ",
+                "PULSESHOP_SESSION_IDLE_MINUTES": "5",
+                "PULSESHOP_SESSION_ABSOLUTE_HOURS": "1.5",
+            }
+        )
+
+        assert (key, timedelta(minutes=5), timedelta(hours=1.5)) == (
+            settings.secret_key,
+            settings.session_idle,
+            settings.session_absolute,
+        )
+        assert key not in repr(settings)
+
+    @pytest.mark.parametrize(
+        ("name", "text", "message"),
+        [
+            ("PULSESHOP_SECRET_KEY", "short", "PULSESHOP_SECRET_KEY must be at least 32"),
+            ("PULSESHOP_SESSION_IDLE_MINUTES", "0", "PULSESHOP_SESSION_IDLE_MINUTES must"),
+            ("PULSESHOP_SESSION_IDLE_MINUTES", "soon", "PULSESHOP_SESSION_IDLE_MINUTES must"),
+            ("PULSESHOP_SESSION_ABSOLUTE_HOURS", "721", "PULSESHOP_SESSION_ABSOLUTE_HOURS must"),
+        ],
+    )
+    def test_bad_values_name_the_variable(self, name: str, text: str, message: str) -> None:
+        with pytest.raises(ConfigError, match=f"^{message}"):
+            Settings.from_environ({name: text})

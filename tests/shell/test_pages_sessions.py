@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import httpx2
 import pytest
 import websockets
+from prometheus_client import REGISTRY
 from websockets.exceptions import InvalidStatus
 
 from pulseshop.adapters.postgres import PostgresDatabase
@@ -129,6 +130,34 @@ class TestSignIn:
         assert f'value="{email}"' in answer.text
         assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
         assert await _sessions(database) == []
+
+    async def test_sign_ins_and_csrf_refusals_are_counted(
+        self, client: httpx2.AsyncClient, database: PostgresDatabase
+    ) -> None:
+        def count(name: str, labels: dict[str, str] | None = None) -> float:
+            return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+        before = {
+            outcome: count("pulseshop_web_sign_ins_total", {"outcome": outcome})
+            for outcome in ("ok", "failed", "invalid")
+        }
+        refused = count("pulseshop_web_csrf_refused_total")
+        await post_form(client, "/login", "/login", {"email": "a@example.com", "password": "x"})
+        await post_form(client, "/login", "/login", {})
+        await sign_in(client, database, "ann@example.com")
+        await client.post("/logout", data={})
+        after = {
+            outcome: count("pulseshop_web_sign_ins_total", {"outcome": outcome})
+            for outcome in ("ok", "failed", "invalid")
+        }
+        assert {key: after[key] - before[key] for key in after} == {
+            "ok": 1,
+            "failed": 1,
+            "invalid": 1,
+        }
+        assert count("pulseshop_web_csrf_refused_total") - refused == 1
+        exposed = await client.get("/metrics")
+        assert 'pulseshop_web_sign_ins_total{outcome="failed"}' in exposed.text
 
     async def test_missing_fields_are_named_next_to_them(self, client: httpx2.AsyncClient) -> None:
         answer = await post_form(client, "/login", "/login", {"email": "ann@example.com"})

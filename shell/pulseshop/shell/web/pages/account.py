@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from pulseshop.core.access import MAX_PASSWORD
 from pulseshop.shell.web.browser_sessions import SignInFailed
+from pulseshop.shell.web.pages import metrics
 from pulseshop.shell.web.pages.kit import is_secure, redirect
 
 if TYPE_CHECKING:
@@ -98,12 +99,15 @@ class AccountPages:
         elif len(password) > MAX_PASSWORD:
             errors["password"] = f"A password has at most {MAX_PASSWORD} characters."
         if errors:
+            metrics.SIGN_INS.labels("invalid").inc()
             return await self._form(request, target, email=email, errors=errors, status=422)
         signed_in = await self._kit.sessions.sign_in(request, email, password)
         if isinstance(signed_in, SignInFailed):
+            metrics.SIGN_INS.labels("failed").inc()
             return await self._form(
                 request, target, email=email, problem=WRONG_CREDENTIALS, status=422
             )
+        metrics.SIGN_INS.labels("ok").inc()
         cookie, expires_at = signed_in
         response = redirect(target)
         self._kit.sessions.set_session_cookie(
@@ -114,6 +118,7 @@ class AccountPages:
     async def logout(self, request: Request, _principal: Principal, _form: FormData) -> Response:
         """Sign out: the session ends on the server and the browser forgets its cookie."""
         await self._kit.sessions.sign_out(request)
+        metrics.SIGN_OUTS.inc()
         response = redirect("/login")
         self._kit.sessions.clear_session_cookie(response, secure=is_secure(request))
         return response

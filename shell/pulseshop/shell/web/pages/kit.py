@@ -32,6 +32,7 @@ from pulseshop.core.access import missing_scopes
 from pulseshop.core.money import Money, amount_text
 from pulseshop.shell.web.bodies import BadRequestError, capped_chunks
 from pulseshop.shell.web.browser_sessions import CSRF_FIELD, BrowserSessions, Visitor
+from pulseshop.shell.web.pages import metrics
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -206,6 +207,7 @@ class PageKit:
             )
         visitor = await self.sessions.visitor(request)
         if not self.sessions.csrf_valid(visitor, form.get(CSRF_FIELD)):
+            metrics.CSRF_REFUSED.inc()
             await form.close()
             return await self.forbidden(
                 request,
