@@ -35,6 +35,7 @@ METHODS: Final = frozenset({"get", "put", "post", "delete", "options", "head", "
 # Routes that describe the API or serve files, not part of it.
 UNDOCUMENTED: Final = frozenset({"/openapi.json", "/docs"})
 VIEWER: Final = "/static/openapi-viewer/"
+PAGES: Final = "pulseshop.shell.web.pages."
 
 
 @pytest.fixture(scope="module")
@@ -140,16 +141,21 @@ class TestTheDocument:
 
     def test_describes_every_route_of_the_app_and_no_other(self, app: Starlette) -> None:
         """Each HTTP route and method is in the document, and each operation is a route (HEAD,
-        which Starlette adds to GET, /static, the document and its viewer aside)."""
+        which Starlette adds to GET, /static, the document and its viewer aside, and the
+        HTML pages, which are for people: `pulseshop.shell.web.pages`)."""
         routes = {
             (route.path, method)
             for route in app.routes
-            if isinstance(route, Route) and route.path not in UNDOCUMENTED
+            if isinstance(route, Route)
+            and route.path not in UNDOCUMENTED
+            and not route.endpoint.__module__.startswith(PAGES)
             for method in route.methods or ()
             if method != "HEAD"
         }
 
         assert routes == _operations(openapi_document())
+        assert ("/api/v1/checkout", "POST") in routes
+        assert not any(path == "/checkout" for path, _method in routes)
 
     def test_is_what_openapi_json_serves(self, client: TestClient) -> None:
         """GET /openapi.json, with no token, answers the document as JSON."""

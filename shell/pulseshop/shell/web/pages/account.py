@@ -9,6 +9,7 @@ from starlette.routing import Route
 from pulseshop.core.access import MAX_PASSWORD
 from pulseshop.shell.web.browser_sessions import SignInFailed
 from pulseshop.shell.web.pages import metrics
+from pulseshop.shell.web.pages.forms import form_text
 from pulseshop.shell.web.pages.kit import is_secure, redirect
 
 if TYPE_CHECKING:
@@ -39,11 +40,6 @@ def safe_next(text: object) -> str:
     ):
         return "/"
     return text
-
-
-def _field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 @final
@@ -89,8 +85,8 @@ class AccountPages:
     async def login(self, request: Request, _visitor: Visitor, form: FormData) -> Response:
         """Sign in: a new session, its cookie, and on to the page asked for."""
         target = safe_next(form.get("next"))
-        email = _field(form, "email").strip()
-        password = _field(form, "password")
+        email = form_text(form, "email")
+        password = form_text(form, "password", strip=False)
         errors: dict[str, str] = {}
         if not email:
             errors["email"] = "Enter your email address."

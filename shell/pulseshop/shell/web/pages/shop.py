@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from typing import TYPE_CHECKING, Final, final
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from returns.result import Failure
 from starlette.routing import Route
@@ -28,6 +28,7 @@ from pulseshop.core.access import CART_READ, CART_WRITE, ORDERS_READ, ORDERS_WRI
 from pulseshop.core.cart import AddItem, ApplyCoupon, RemoveCoupon, RemoveItem, SetQuantity
 from pulseshop.core.catalog import is_sku
 from pulseshop.shell.carts.supervisor import CartUnavailableError
+from pulseshop.shell.web.pages.forms import error_parts, form_text, is_form_key, path_id
 from pulseshop.shell.web.pages.kit import redirect
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ IN_FLIGHT_TRIES: Final = 100
 """A checkout submitted twice waits (up to 10 s) for the first one's answer, and shows it."""
 
 _WHOLE_NUMBER: Final = re.compile(r"\s*[0-9]{1,9}\s*")
-_KEY: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 def whole_number(text: object) -> int | None:
@@ -73,11 +73,6 @@ def whole_number(text: object) -> int | None:
     if not isinstance(text, str) or not _WHOLE_NUMBER.fullmatch(text):
         return None
     return int(text)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 @final
@@ -200,20 +195,20 @@ class ShopPages:
     async def add_item(self, request: Request, principal: Principal, form: FormData) -> Response:
         """``POST /cart/items`` (``sku``, ``quantity``, ``command_id``): add to the cart, then
         on to the cart. A refusal shows the product page again with the error."""
-        sku = _text(form, "sku")
+        sku = form_text(form, "sku")
         found = await current_catalog(self._database, [sku]) if is_sku(sku) else {}
         product = found.get(sku)
         if product is None:
             return await self._kit.not_found(request)
-        typed = _text(form, "quantity")
+        typed = form_text(form, "quantity")
         quantity = whole_number(typed)
         if quantity is None:
             return await self._product_page(
                 request, sku, quantity=typed, error="Enter a whole number.", status=422
             )
-        command_id = _text(form, "command_id")
+        command_id = form_text(form, "command_id")
         command = AddItem(
-            command_id if _KEY.fullmatch(command_id) else uuid.uuid4().hex,
+            command_id if is_form_key(command_id) else uuid.uuid4().hex,
             sku,
             quantity,
             product,
@@ -234,7 +229,7 @@ class ShopPages:
     ) -> Response:
         """``POST /cart/items/{sku}`` (``quantity``): set a line's quantity."""
         sku: str = request.path_params["sku"]
-        typed = _text(form, "quantity")
+        typed = form_text(form, "quantity")
         quantity = whole_number(typed)
         if quantity is None:
             return await self._ask(
@@ -255,7 +250,7 @@ class ShopPages:
         self, request: Request, principal: Principal, form: FormData
     ) -> Response:
         """``POST /cart/coupons`` (``code``): apply a coupon."""
-        code = _text(form, "code")
+        code = form_text(form, "code")
         if not code:
             return await self._ask(
                 request, principal, None, error=("coupon", "Enter a coupon code."), typed=code
@@ -365,12 +360,12 @@ class ShopPages:
     async def place_order(self, request: Request, principal: Principal, form: FormData) -> Response:
         """``POST /checkout`` (``payment_token``, ``idempotency_key``): place the order,
         then on to its confirmation. The same form sent twice places it once."""
-        payment = _text(form, "payment_token")
-        key = _text(form, "idempotency_key")
+        payment = form_text(form, "payment_token")
+        key = form_text(form, "idempotency_key")
         errors = {}
         if payment not in {token for token, _ in TEST_CARDS}:
             errors["payment_token"] = "Choose a payment method."  # noqa: S105 - a message
-        if not _KEY.fullmatch(key):
+        if not is_form_key(key):
             errors["cart"] = "This form is out of date: check your order and place it again."
         if errors:
             return await self._checkout_form(
@@ -383,7 +378,8 @@ class ShopPages:
                 answer = await self._checkout.place(
                     principal.user_id, key=key, fingerprint=fingerprint, payment_token=payment
                 )
-                if answer.status != 409 or _code(answer.body) != "idempotency_key_in_use":
+                code = error_parts(answer.body, "")[2]
+                if answer.status != 409 or code != "idempotency_key_in_use":
                     break
                 await asyncio.sleep(IN_FLIGHT_WAIT)
         except CartUnavailableError as error:
@@ -391,7 +387,7 @@ class ShopPages:
         order = answer.body.get("order")
         if answer.status == 201 and isinstance(order, dict):
             return redirect(f"/orders/{order['id']}?placed=1")
-        field, message = _problem(answer.body)
+        field, message, _ = error_parts(answer.body, "The order could not be placed.")
         return await self._checkout_form(
             request,
             principal,
@@ -420,12 +416,8 @@ class ShopPages:
     async def order(self, request: Request, principal: Principal) -> Response:
         """``GET /orders/{id}``: one of the user's orders (the confirmation after checkout)."""
         last_event_id = await last_published_seq(self._database)
-        text: str = request.path_params["order_id"]
-        stored = (
-            await load_order(self._database, int(text))
-            if text.isascii() and text.isdigit() and len(text) < 19
-            else None
-        )
+        order_id = path_id(request, "order_id")
+        stored = None if order_id is None else await load_order(self._database, order_id)
         if stored is None or stored.user_id != principal.user_id:
             return await self._kit.not_found(request)
         payments = await order_payments(self._database, stored.id)
@@ -445,28 +437,3 @@ class ShopPages:
 
 def _topic(principal: Principal) -> str:
     return f"orders:{principal.user_id}"
-
-
-def _code(body: object) -> str | None:
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) else None
-
-
-def _problem(body: object) -> tuple[str | None, str]:
-    """The field and message of an error answer of the checkout."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None, "The order could not be placed."
-    details = error.get("details")
-    field = None
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        found = details[0].get("field")
-        field = found if isinstance(found, str) else None
-    message = error.get("message")
-    return field, message if isinstance(message, str) else "The order could not be placed."
-
-
-def product_url(sku: str) -> str:
-    """The product page of ``sku``."""
-    return f"/products/{quote(sku, safe='')}"

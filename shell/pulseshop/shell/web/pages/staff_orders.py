@@ -9,20 +9,20 @@ page again, the error next to the field it names (or at the top) and what was ty
 
 from __future__ import annotations
 
-import re
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias, final
 
 from starlette.routing import Route
 
-from pulseshop.adapters.postgres.idempotency import MAX_KEY_LENGTH
 from pulseshop.adapters.postgres.order_events import last_published_seq
 from pulseshop.adapters.postgres.orders import load_order
 from pulseshop.adapters.postgres.payments import order_payments
+from pulseshop.adapters.postgres.users import emails_of
 from pulseshop.core.access import ORDERS_ALL
 from pulseshop.core.orders import ORDER_TRANSITIONS, Cancel, MarkPaid, Refund
 from pulseshop.shell.web.orders_api import AMOUNT, MAX_NOTE
+from pulseshop.shell.web.pages.forms import error_parts, form_text, is_form_key, path_id
 from pulseshop.shell.web.pages.kit import redirect
 
 if TYPE_CHECKING:
@@ -51,15 +51,6 @@ LIVE_TOPIC: Final = "orders:lobby"
 
 STALE_FORM: Final = "This form is out of date: look at the order again and send it again."
 
-_KEY: Final = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_KEY_LENGTH}}}")
-
-
-def order_id_of(request: Request) -> int | None:
-    """The order id in the path, or None when it cannot be one (a PostgreSQL ``bigint``)."""
-    text: str = request.path_params["order_id"]
-    # ASCII digits only: `isdigit` also passes "²", which `int` cannot read.
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
 
 def amount_of(text: str) -> Decimal | None:
     """The amount typed, as the JSON API takes it (``4.00``); None when it is not one. The
@@ -77,29 +68,6 @@ def reason_problem(text: str, *, required: bool) -> str | None:
     if "\x00" in text:
         return "Remove the NUL character."
     return None
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _error_of(answer: ActionAnswer) -> tuple[str | None, str, str | None]:
-    """The field, message and code of an action's error answer."""
-    error = answer.body.get("error")
-    if not isinstance(error, dict):
-        return None, "The order could not be changed.", None
-    details = error.get("details")
-    field = None
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        found = details[0].get("field")
-        field = found if isinstance(found, str) else None
-    message, code = error.get("message"), error.get("code")
-    return (
-        field,
-        message if isinstance(message, str) else "The order could not be changed.",
-        code if isinstance(code, str) else None,
-    )
 
 
 def available_actions(order: Order) -> dict[str, bool]:
@@ -139,7 +107,7 @@ class StaffOrderPages:
 
     async def capture(self, request: Request, principal: Principal, _form: FormData) -> Response:
         """``POST /staff/orders/{id}/capture``: take the payment; the order becomes paid."""
-        order_id = order_id_of(request)
+        order_id = path_id(request, "order_id")
         if order_id is None:
             return await self._kit.not_found(request)
         answer = await self._actions.capture(order_id, actor_user_id=principal.user_id)
@@ -148,18 +116,18 @@ class StaffOrderPages:
     async def refund(self, request: Request, principal: Principal, form: FormData) -> Response:
         """``POST /staff/orders/{id}/refund`` (``amount``, ``reason``, ``idempotency_key``):
         give some of the payment back. The same form sent twice refunds once."""
-        order_id = order_id_of(request)
+        order_id = path_id(request, "order_id")
         if order_id is None:
             return await self._kit.not_found(request)
-        typed = {"amount": _text(form, "amount"), "reason": _text(form, "reason")}
-        key = _text(form, "idempotency_key")
+        typed = {"amount": form_text(form, "amount"), "reason": form_text(form, "reason")}
+        key = form_text(form, "idempotency_key")
         errors: dict[str, str] = {}
         amount = amount_of(typed["amount"])
         if amount is None:
             errors["amount"] = "Enter an amount in plain digits, such as 4.00."
         if problem := reason_problem(typed["reason"], required=False):
             errors["reason"] = problem
-        if not _KEY.fullmatch(key):
+        if not is_form_key(key):
             errors["form"] = STALE_FORM
         if errors or amount is None:
             return await self._order_page(
@@ -177,10 +145,10 @@ class StaffOrderPages:
     async def cancel(self, request: Request, principal: Principal, form: FormData) -> Response:
         """``POST /staff/orders/{id}/cancel`` (``reason``): call the order off, voiding or
         refunding its payment."""
-        order_id = order_id_of(request)
+        order_id = path_id(request, "order_id")
         if order_id is None:
             return await self._kit.not_found(request)
-        typed = {"reason": _text(form, "reason")}
+        typed = {"reason": form_text(form, "reason")}
         if problem := reason_problem(typed["reason"], required=True):
             return await self._order_page(
                 request, failed="cancel", errors={"reason": problem}, typed=typed, status=422
@@ -206,7 +174,7 @@ class StaffOrderPages:
             return redirect(f"/staff/orders/{order_id}?done={done}")
         if answer.status == 404:  # the order is gone
             return await self._kit.not_found(request)
-        field, message, code = _error_of(answer)
+        field, message, code = error_parts(answer.body, "The order could not be changed.")
         if code == "idempotency_error":
             # The gateway knows this key with another amount: the form gets a new one.
             refund_key = ""
@@ -234,7 +202,7 @@ class StaffOrderPages:
         # The feed's position is read first: an event after it is replayed to the page's
         # socket even if the order read below already shows it.
         last_event_id = await last_published_seq(self._database)
-        order_id = order_id_of(request)
+        order_id = path_id(request, "order_id")
         stored = None if order_id is None else await load_order(self._database, order_id)
         if stored is None:
             return await self._kit.not_found(request)
@@ -255,20 +223,18 @@ class StaffOrderPages:
                 "errors": errors,
                 "typed": typed or {},
                 # A new key per form shown (kept after a refusal): sent twice, it refunds once.
-                "refund_key": refund_key if _KEY.fullmatch(refund_key) else uuid.uuid4().hex,
+                "refund_key": refund_key if is_form_key(refund_key) else uuid.uuid4().hex,
             },
             status=status,
         )
 
     async def _shown(self, stored: StoredOrder) -> dict[str, object]:
         payments = await order_payments(self._database, stored.id)
-        email = await self._database.fetch_value(
-            "SELECT email FROM users WHERE id = $1", stored.user_id
-        )
+        email = (await emails_of(self._database, [stored.user_id])).get(stored.user_id)
         return {
             "stored": stored,
             "order": stored.order,
-            "customer_email": email if isinstance(email, str) else "-",
+            "customer_email": email or "-",
             "payment_status": payments[-1].payment.status.value if payments else "none",
             "actions": available_actions(stored.order),
         }
