@@ -174,6 +174,16 @@ async def test_a_shopper_fills_a_cart_changes_it_in_place_and_checks_out(
     ]
     await page.get_by_role("link", name="My orders").click()
     await expect(page.get_by_test_id("status")).to_have_text("pending payment")
+    await expect(page.locator("body[data-live='joined']")).to_have_count(1)
+    # The shop captures the payment: the status changes on the open page, without a reload.
+    await page.evaluate("window.sameDocument = true")
+    order_id = await database.fetch_value("SELECT id FROM orders")
+    async with httpx2.AsyncClient(base_url=shop) as api:
+        headers = await bearer(database, STAFF, "staff")
+        captured = await api.post(f"/api/v1/orders/{order_id}/capture", headers=headers)
+        assert captured.status_code == 200, captured.text
+    await expect(page.get_by_test_id("status")).to_have_text("paid")
+    assert await page.evaluate("window.sameDocument === true")
     await screenshot(page, "my-orders")
     assert violations == []
     await context.close()

@@ -13,7 +13,7 @@ import websockets
 from prometheus_client import REGISTRY
 from websockets.exceptions import InvalidStatus
 
-from pulseshop.adapters.postgres import PostgresDatabase
+from pulseshop.adapters.postgres import PostgresDatabase, parse_postgres_url
 from pulseshop.shell.web import create_app
 from pulseshop.shell.web.browser_sessions import SESSION_COOKIE, load_secret_key
 from tests.shell.page_support import (
@@ -370,6 +370,25 @@ class TestHeadersAndErrors:
         assert answer.json()["error"]["code"] == "not_found"
         answer = await client.get("/api/v1/nothing")  # even when asking for HTML
         assert answer.headers["content-type"] == "application/json"
+
+
+async def test_a_failure_is_a_page_for_a_browser_and_json_for_the_api() -> None:
+    """With the database unreachable, a page answers a friendly 500 page; the API its error
+    shape."""
+    unreachable = parse_postgres_url("postgresql://nobody@127.0.0.1:9/none").unwrap()
+    app = create_app(PostgresDatabase(unreachable), page_settings())
+    transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://shop") as client:
+        page = await client.get("/", headers={"Accept": "text/html"})
+        api = await client.get(
+            "/api/v1/products", headers={"Accept": "text/html", "Authorization": "Bearer psk_x"}
+        )
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in page.text
+    assert "Traceback" not in page.text
+    assert api.status_code == 500
+    assert api.headers["content-type"] == "application/json"
 
 
 def test_the_generated_signing_key_is_kept(tmp_path: Path) -> None:
