@@ -10,7 +10,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import httpx2
 import psutil
@@ -28,10 +28,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+TEST_SECRET_KEY: Final = "a signing key for the services the tests start"  # noqa: S105
+
+
 def environment(**overrides: str | None) -> dict[str, str]:
     """This process's environment without the service's variables, plus ``overrides``.
 
-    A None value removes the variable.
+    A None value removes the variable. The session signing key is set (to a test key), so a
+    service started from the tests writes no key file into the working tree.
     """
     env = {
         key: value
@@ -44,8 +48,10 @@ def environment(**overrides: str | None) -> dict[str, str]:
             "PULSESHOP_DATA_DIR",
             "LOG_LEVEL",
             "PULSESHOP_DEMO_CATALOG",
+            "PULSESHOP_SECRET_KEY",
         }
     }
+    env["PULSESHOP_SECRET_KEY"] = TEST_SECRET_KEY
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

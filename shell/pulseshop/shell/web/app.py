@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -77,10 +78,20 @@ def create_app(
 ) -> Starlette:
     """The service, serving from ``database`` (connected on startup, closed on shutdown),
     charging through ``gateway`` (by default the sandbox: no real card is ever charged).
+    Without ``settings``, the defaults, and browser sessions signed with a key made for
+    this application (nothing is written to the data directory).
 
     Raises:
         ShellError: the shop's pricing file (``PULSESHOP_PRICING``) cannot be used.
     """
+    # Without settings (an application built in code, as tests do) nothing is read from the
+    # environment or written to disk: the session cookies are signed with a key of this
+    # application alone.
+    signing_key = (
+        secrets.token_urlsafe(32)
+        if settings is None
+        else settings.secret_key or load_secret_key(settings.secret_key_file)
+    )
     settings = settings or Settings.from_environ({})
     pricing = load_shop_pricing(settings.pricing_file)
     products = CatalogProducts(database)
@@ -98,7 +109,7 @@ def create_app(
     authenticator = Authenticator(database)
     sessions = BrowserSessions(
         database,
-        settings.secret_key or load_secret_key(settings.secret_key_file),
+        signing_key,
         idle=settings.session_idle,
         absolute=settings.session_absolute,
         clock=_utc_now,
