@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
+REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
 TABLES: Final = {
     "alembic_version",
     "schema_info",
@@ -62,6 +62,8 @@ TABLES: Final = {
     "audit_log",
     "outbox",
     "sessions",
+    "receipts",
+    "user_preferences",
 }
 INDEXES: Final = {
     "alembic_version_pkc",
@@ -103,6 +105,8 @@ INDEXES: Final = {
     "sessions_token_sha256_key",
     "sessions_idle_expires_at",
     "sessions_user_id",
+    "receipts_pkey",
+    "user_preferences_pkey",
 }
 # The values of the core that revision 0002 wrote into CHECK constraints.
 CATALOG_RULES_OF_0002: Final = (

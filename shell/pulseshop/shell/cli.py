@@ -15,7 +15,13 @@ from pulseshop.adapters.postgres import PostgresDatabase, current_revision, head
 from pulseshop.adapters.postgres.migrations import pending_revisions
 from pulseshop.core.catalog import IMPORT_POLICIES
 from pulseshop.core.pricing.codec import price_json
-from pulseshop.shell import catalog_commands, runtime, token_commands, user_commands
+from pulseshop.shell import (
+    catalog_commands,
+    job_commands,
+    runtime,
+    token_commands,
+    user_commands,
+)
 from pulseshop.shell.config import Settings, port_from
 from pulseshop.shell.errors import ShellError
 from pulseshop.shell.pricing import invalid_request, read_json
@@ -143,6 +149,7 @@ def catalog_export(file: str) -> None:
 
 cli.add_command(token_commands.token)
 cli.add_command(user_commands.user)
+cli.add_command(job_commands.worker)
 
 
 @cli.command()

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, final
 import attrs
 from returns.pipeline import is_successful
 
+from pulseshop.adapters.jobs import check_broker_url
+from pulseshop.adapters.mail import SmtpUrl, parse_smtp_url
 from pulseshop.adapters.postgres import PostgresUrl, parse_postgres_url
 from pulseshop.adapters.pubsub import PubSubUrlError, check_pubsub_url
 from pulseshop.shell.errors import ConfigError
@@ -33,6 +35,8 @@ DEFAULT_CHANNEL_HEARTBEAT_SECONDS = 60.0
 DEFAULT_SESSION_IDLE_MINUTES = 30.0
 DEFAULT_SESSION_ABSOLUTE_HOURS = 12.0
 MIN_SECRET_KEY = 32
+DEFAULT_MAIL_FROM = "PulseShop <shop@localhost>"
+DEFAULT_WORKER_THREADS = 4
 
 
 @final
@@ -56,6 +60,17 @@ class Settings:
     """What signs the browser's session cookie; None: a key kept in `secret_key_file`."""
     session_idle: timedelta = timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES)
     session_absolute: timedelta = timedelta(hours=DEFAULT_SESSION_ABSOLUTE_HOURS)
+    broker_url: str | None = None
+    """The job broker; None: the embedded one, whose worker runs in the service."""
+    smtp_url: SmtpUrl | None = None
+    """Where e-mail goes; None: into `mail_dir` as .eml files."""
+    mail_from: str = DEFAULT_MAIL_FROM
+    worker_threads: int = DEFAULT_WORKER_THREADS
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where e-mail is written when no SMTP server is configured."""
+        return self.data_dir / "mail"
 
     @property
     def secret_key_file(self) -> Path:
@@ -132,6 +147,18 @@ class Settings:
                     high=30 * 24,
                 )
             ),
+            broker_url=broker_url_from(environ.get("BROKER_URL", "")),
+            smtp_url=smtp_url_from(environ.get("SMTP_URL", "")),
+            mail_from=environ.get("PULSESHOP_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
+            worker_threads=int(
+                number_from(
+                    "PULSESHOP_WORKER_THREADS",
+                    environ.get("PULSESHOP_WORKER_THREADS", ""),
+                    default=DEFAULT_WORKER_THREADS,
+                    low=1,
+                    high=64,
+                )
+            ),
         )
 
 
@@ -143,6 +170,24 @@ def database_url_from(text: str) -> PostgresUrl | None:
     if not is_successful(url):
         raise ConfigError(f"DATABASE_URL {url.failure()}")
     return url.unwrap()
+
+
+def broker_url_from(text: str) -> str | None:
+    """The checked job broker URL, or None (the embedded broker) when unset or empty."""
+    checked = check_broker_url(text)
+    if not is_successful(checked):
+        raise ConfigError(f"BROKER_URL: {checked.failure()}")
+    return checked.unwrap()
+
+
+def smtp_url_from(text: str) -> SmtpUrl | None:
+    """The checked SMTP URL, or None (write .eml files) when unset or empty."""
+    if not text.strip():
+        return None
+    checked = parse_smtp_url(text.strip())
+    if not is_successful(checked):
+        raise ConfigError(f"SMTP_URL: {checked.failure()}")
+    return checked.unwrap()
 
 
 def secret_key_from(text: str) -> str | None:

@@ -7,6 +7,10 @@ delivers them to its sockets. A rolled-back checkout wrote no row, so no event i
 for it. An event's ``event_id`` is its publication number: a client that was away joins
 with the last one it saw and is sent the rest from the outbox (`PostgresOrderFeed`).
 
+The same relay hands the outbox rows of jobs (``email.receipt``) to the job queue
+(`JobSink`, `pulseshop.shell.jobs`): claimed with ``FOR UPDATE SKIP LOCKED``, queued, and
+stamped published in one transaction, so each is queued at least once.
+
 The relay runs when woken after a commit in this process, and every `POLL_SECONDS` for
 commits of other processes. Delivery is at most once, as Phoenix's is: an event published
 while a client is away, or lost with a node, reaches it when it catches up.
@@ -18,7 +22,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import TYPE_CHECKING, Final, final
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final, Protocol, final
 
 import attrs
 from prometheus_client import Counter
@@ -28,12 +33,14 @@ from pulseshop.adapters.postgres.order_events import (
     publish_pending,
     published_after,
 )
+from pulseshop.adapters.postgres.outbox_jobs import claim_job_rows, mark_jobs_published
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Collection, Mapping, Sequence
 
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.adapters.postgres.order_events import PublishedEvent
+    from pulseshop.adapters.postgres.outbox_jobs import JobRow
     from pulseshop.adapters.pubsub import PubSub
 
 logger = logging.getLogger(__name__)
@@ -127,20 +134,42 @@ class PostgresOrderFeed:
         return [_order_event(row) for row in rows]
 
 
+class JobSink(Protocol):
+    """Where outbox rows that are jobs go (`pulseshop.shell.jobs.runtime.Jobs`)."""
+
+    @property
+    def topics(self) -> Collection[str]:
+        """The outbox topics that are jobs."""
+        ...
+
+    def hand_over(self, rows: Sequence[JobRow]) -> None:
+        """Queue the rows' jobs; blocking I/O (run in a thread)."""
+        ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @final
 class OutboxRelay:
-    """Publishes committed order events from the outbox to the pub/sub channel."""
+    """Publishes committed order events from the outbox to the pub/sub channel, and hands
+    the rows of jobs to ``jobs``."""
 
     def __init__(
         self,
         database: PostgresDatabase,
         pubsub: PubSub,
         *,
+        jobs: JobSink | None = None,
         poll_seconds: float = POLL_SECONDS,
         batch: int = BATCH,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._database = database
         self._pubsub = pubsub
+        self._jobs = jobs
+        self._clock = clock
         self._poll_seconds = poll_seconds
         self._batch = batch
         self._woken = asyncio.Event()
@@ -164,7 +193,31 @@ class OutboxRelay:
                 PUBLISHED.labels(event.topic).inc()
             published += len(events)
             if len(events) < self._batch:
-                return published
+                return published + await self._relay_jobs()
+
+    async def _relay_jobs(self) -> int:
+        jobs = self._jobs
+        if jobs is None:
+            return 0
+        handed = 0
+        while True:
+            count = await asyncio.shield(self._hand_over_batch(jobs))
+            handed += count
+            if count < self._batch:
+                return handed
+
+    async def _hand_over_batch(self, jobs: JobSink) -> int:
+        async with self._database.transaction():
+            rows = await claim_job_rows(self._database, jobs.topics, self._batch)
+            if not rows:
+                return 0
+            # Queued before the commit that marks them: a crash in between queues them again,
+            # never loses them.
+            await asyncio.to_thread(jobs.hand_over, rows)
+            await mark_jobs_published(self._database, [row.id for row in rows], now=self._clock())
+        for row in rows:
+            PUBLISHED.labels(row.topic).inc()
+        return len(rows)
 
     async def run(self) -> None:
         """Relay until `stop`; a failed round is logged and tried again at the next."""

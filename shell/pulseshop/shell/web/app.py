@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import tempfile
+import uuid
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -13,6 +16,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 from starlette_exporter import PrometheusMiddleware, handle_metrics
 
+from pulseshop.adapters.jobs import broker_for
+from pulseshop.adapters.mail import transport_for
 from pulseshop.adapters.postgres import head_revision
 from pulseshop.adapters.postgres.idempotency import sweep_expired_keys
 from pulseshop.adapters.postgres.sessions import sweep_expired_sessions
@@ -28,6 +33,7 @@ from pulseshop.shell.channels import ChannelHub, ChannelSocket, listen_for_order
 from pulseshop.shell.channels.socket import PATH as CHANNELS_PATH
 from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.config import Settings
+from pulseshop.shell.jobs.runtime import Jobs
 from pulseshop.shell.order_actions import OrderActions
 from pulseshop.shell.order_feed import OutboxRelay, PostgresOrderFeed
 from pulseshop.shell.periodic import every
@@ -78,21 +84,22 @@ def create_app(
 ) -> Starlette:
     """The service, serving from ``database`` (connected on startup, closed on shutdown),
     charging through ``gateway`` (by default the sandbox: no real card is ever charged).
-    Without ``settings``, the defaults, and browser sessions signed with a key made for
-    this application (nothing is written to the data directory).
+    Without ``settings``: the defaults, with sessions signed by a key made for this
+    application and local state (mail) in a new temporary directory.
 
     Raises:
         ShellError: the shop's pricing file (``PULSESHOP_PRICING``) cannot be used.
     """
-    # Without settings (an application built in code, as tests do) nothing is read from the
-    # environment or written to disk: the session cookies are signed with a key of this
-    # application alone.
-    signing_key = (
-        secrets.token_urlsafe(32)
-        if settings is None
-        else settings.secret_key or load_secret_key(settings.secret_key_file)
-    )
-    settings = settings or Settings.from_environ({})
+    if settings is None:
+        # Built in code (as tests build it): nothing read from the environment, and nothing
+        # written into the working directory. Sessions are signed with a key of this
+        # application alone; mail goes into a directory of its own under the system's
+        # temporary directory (made only if a mail is written).
+        local = Path(tempfile.gettempdir()) / f"pulseshop-{uuid.uuid4().hex}"
+        settings = Settings.from_environ({"PULSESHOP_DATA_DIR": str(local)})
+        signing_key = secrets.token_urlsafe(32)
+    else:
+        signing_key = settings.secret_key or load_secret_key(settings.secret_key_file)
     pricing = load_shop_pricing(settings.pricing_file)
     products = CatalogProducts(database)
     carts = PostgresCartStore(database)
@@ -118,7 +125,14 @@ def create_app(
     # Captures, refunds and voids go to the gateway that authorized the payment.
     gateway = gateway or SandboxGateway()
     pubsub = PubSub(settings.pubsub_url)
-    relay = OutboxRelay(database, pubsub)
+    jobs = Jobs(
+        broker_for(settings.broker_url),
+        database.url,
+        transport_for(settings.smtp_url, settings.mail_dir),
+        mail_from=settings.mail_from,
+        clock=_utc_now,
+    )
+    relay = OutboxRelay(database, pubsub, jobs=jobs)
     hub = ChannelHub(PostgresOrderFeed(database), clock=_utc_now)
     actions = OrderActions(database, gateway, clock=_utc_now, committed=relay.wake)
     checkout = Checkout(
@@ -135,6 +149,9 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await database.connect()
         await pubsub.connect()
+        if settings.broker_url is None:
+            # The embedded broker's queue is in this process: so is its worker.
+            jobs.start_worker(threads=settings.worker_threads)
         subscribed = asyncio.Event()
         sweeps = [
             asyncio.create_task(
@@ -176,6 +193,7 @@ def create_app(
             for task in (relaying, *sweeps):
                 task.cancel()
             await asyncio.gather(relaying, *sweeps, return_exceptions=True)
+            await jobs.stop_worker()
             await supervisor.close()
             await pubsub.disconnect()
             await database.disconnect()

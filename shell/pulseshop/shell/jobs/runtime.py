@@ -1,0 +1,153 @@
+"""The jobs of one process: its broker, the actors declared on it, and, for the embedded
+broker, the worker that runs inside the service.
+
+Actors are declared on a broker built from the configuration (never on dramatiq's global
+default), so a test, the service and ``pulseshop worker`` each get their own. Each job is
+``async def``: it runs on the worker's event loop with the worker's own pool of database
+connections (`WorkerDatabase`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Final, final
+
+import dramatiq
+from dramatiq.middleware import AsyncIO
+
+from pulseshop.adapters.jobs import WorkerDatabase
+from pulseshop.adapters.mail import SmtpTransport
+from pulseshop.adapters.postgres.orders import load_order
+from pulseshop.adapters.postgres.receipts import (
+    ReceiptRecord,
+    lock_receipt,
+    receipt_of,
+    receipt_wanted,
+    record_receipt,
+)
+from pulseshop.adapters.postgres.users import emails_of
+from pulseshop.shell.receipts import receipt_message, receipt_message_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
+    from datetime import datetime
+
+    from pulseshop.adapters.mail import MailTransport
+    from pulseshop.adapters.postgres import PostgresUrl
+    from pulseshop.adapters.postgres.outbox_jobs import JobRow
+
+logger = logging.getLogger(__name__)
+
+RECEIPTS_QUEUE: Final = "receipts"
+RECEIPT_TOPIC: Final = "email.receipt"
+"""The outbox topic checkout writes for each order's receipt."""
+
+RECEIPT_MAX_RETRIES: Final = 8
+"""A receipt is retried for about half an hour of SMTP trouble before it is dead-lettered."""
+
+WORKER_STOP_MS: Final = 10_000
+"""How long stopping the in-service worker waits for the jobs in progress."""
+
+
+@final
+class Jobs:
+    """The actors of one process, declared on ``broker``.
+
+    ``mail`` sends receipts from ``mail_from``; ``clock`` dates them.
+    """
+
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        database_url: PostgresUrl,
+        mail: MailTransport,
+        *,
+        mail_from: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.broker = broker
+        self._worker_database = WorkerDatabase(database_url)
+        # Before AsyncIO: its shutdown stops the loop the pool must be closed on.
+        broker.add_middleware(self._worker_database, before=AsyncIO)
+        self._mail = mail
+        self._mail_from = mail_from
+        self._clock = clock
+        self._worker: dramatiq.Worker | None = None
+        self.send_receipt: dramatiq.Actor[[int], Any] = dramatiq.actor(
+            broker=broker,
+            actor_name="send_receipt",
+            queue_name=RECEIPTS_QUEUE,
+            max_retries=RECEIPT_MAX_RETRIES,
+        )(self._send_receipt)
+
+    @property
+    def topics(self) -> Collection[str]:
+        """The outbox topics that become jobs here."""
+        return (RECEIPT_TOPIC,)
+
+    def hand_over(self, rows: Sequence[JobRow]) -> None:
+        """Queue the job of each outbox row (blocking I/O with a network broker)."""
+        for row in rows:
+            if row.topic == RECEIPT_TOPIC:
+                self.send_receipt.send(_order_id(row))
+            else:  # pragma: no cover - claimed by topic, so never
+                raise ValueError(f"no job for outbox topic {row.topic!r}")
+
+    async def _send_receipt(self, order_id: int) -> None:
+        """E-mail the order's receipt, once: a second delivery finds it recorded."""
+        database = await self._worker_database.database()
+        async with database.transaction():
+            await lock_receipt(database, order_id)
+            if await receipt_of(database, order_id) is not None:
+                logger.info("the receipt of order %s was handled already", order_id)
+                return
+            stored = await load_order(database, order_id)
+            if stored is None:
+                logger.warning("order %s is gone: no receipt", order_id)
+                return
+            now = self._clock()
+            if not await receipt_wanted(database, stored.user_id):
+                await record_receipt(
+                    database,
+                    ReceiptRecord(
+                        order_id, "skipped", None, None, receipt_message_id(order_id), now
+                    ),
+                )
+                return
+            recipient = (await emails_of(database, [stored.user_id]))[stored.user_id]
+            message = receipt_message(stored, to=recipient, sender=self._mail_from, now=now)
+            # Sent inside the transaction that holds the receipt: a failure rolls the record
+            # back and the job is retried; a second delivery waits for the lock.
+            await self._mail.send(message)
+            await record_receipt(
+                database,
+                ReceiptRecord(
+                    order_id,
+                    "sent",
+                    recipient,
+                    "smtp" if isinstance(self._mail, SmtpTransport) else "file",
+                    str(message["Message-ID"]),
+                    now,
+                ),
+            )
+
+    def start_worker(self, *, threads: int = 4) -> None:
+        """Run this broker's jobs in this process (the embedded broker's worker)."""
+        worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
+        worker.start()
+        self._worker = worker
+
+    async def stop_worker(self, timeout_ms: int = WORKER_STOP_MS) -> None:
+        """Stop the in-process worker: jobs in progress get ``timeout_ms`` to finish."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            await asyncio.to_thread(worker.stop, timeout_ms)
+        self.broker.close()
+
+
+def _order_id(row: JobRow) -> int:
+    value = row.payload.get("order_id")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"outbox row {row.id} names no order_id: {dict(row.payload)!r}")
+    return value
