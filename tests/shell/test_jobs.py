@@ -9,7 +9,6 @@ import email
 import email.policy
 import itertools
 import signal
-import subprocess
 import uuid
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -402,12 +401,16 @@ class TestWorkerCommand:
             dramatiq_prom_port=str(free_port()),
             dramatiq_prom_db=str(tmp_path / "prometheus"),
         )
-        process = subprocess.Popen(  # noqa: S603 - our own command
-            [str(PULSESHOP), "worker", "--processes", "1", "--threads", "2"],
+        process = await asyncio.create_subprocess_exec(
+            str(PULSESHOP),
+            "worker",
+            "--processes",
+            "1",
+            "--threads",
+            "2",
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         try:
 
@@ -417,7 +420,8 @@ class TestWorkerCommand:
             await eventually(sent)
         finally:
             process.send_signal(signal.SIGTERM)
-            output, _ = await asyncio.to_thread(process.communicate, timeout=60)
+            async with asyncio.timeout(60):
+                output, _ = await process.communicate()
         assert process.returncode == 0, output
         assert [(row["order_id"], row["outcome"]) for row in await receipts(database)] == [
             (order_id, "sent")
