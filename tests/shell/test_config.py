@@ -201,3 +201,47 @@ class TestSessionSettings:
     def test_bad_values_name_the_variable(self, name: str, text: str, message: str) -> None:
         with pytest.raises(ConfigError, match=f"^{message}"):
             Settings.from_environ({name: text})
+
+
+class TestJobAndMailSettings:
+    def test_defaults(self) -> None:
+        """The embedded broker, .eml files in the data directory, four threads."""
+        settings = Settings.from_environ({"PULSESHOP_DATA_DIR": "/srv/shop"})
+
+        assert (None, None, "PulseShop <shop@localhost>", 4, Path("/srv/shop/mail")) == (
+            settings.broker_url,
+            settings.smtp_url,
+            settings.mail_from,
+            settings.worker_threads,
+            settings.mail_dir,
+        )
+
+    def test_every_variable_is_read(self) -> None:
+        settings = Settings.from_environ(
+            {
+                "BROKER_URL": " amqp://guest:guest@127.0.0.1:5672/%2F ",
+                "SMTP_URL": "smtps://mailer:secret@mail.example.com",
+                "PULSESHOP_MAIL_FROM": "Tea Shop <tea@example.com>",
+                "PULSESHOP_WORKER_THREADS": "8",
+            }
+        )
+
+        assert settings.broker_url == "amqp://guest:guest@127.0.0.1:5672/%2F"
+        assert settings.smtp_url is not None
+        assert (settings.smtp_url.host, settings.smtp_url.port) == ("mail.example.com", 465)
+        assert (settings.mail_from, settings.worker_threads) == ("Tea Shop <tea@example.com>", 8)
+        assert "secret" not in repr(settings)
+
+    @pytest.mark.parametrize(
+        ("name", "text", "message"),
+        [
+            ("BROKER_URL", "kafka://k:9092", "BROKER_URL: the scheme must be one of"),
+            ("BROKER_URL", "redis://", "BROKER_URL: a redis URL needs a host"),
+            ("BROKER_URL", "redis://h:99999", "BROKER_URL: the port must be"),
+            ("SMTP_URL", "http://mail", "SMTP_URL: "),
+            ("PULSESHOP_WORKER_THREADS", "0", "PULSESHOP_WORKER_THREADS must"),
+        ],
+    )
+    def test_bad_values_name_the_variable(self, name: str, text: str, message: str) -> None:
+        with pytest.raises(ConfigError, match=f"^{message}"):
+            Settings.from_environ({name: text})

@@ -26,7 +26,7 @@ from pulseshop.adapters.mail import MailDirectory
 from pulseshop.adapters.postgres import PostgresDatabase
 from pulseshop.adapters.pubsub import PubSub
 from pulseshop.shell.config import Settings
-from pulseshop.shell.jobs.runtime import Jobs
+from pulseshop.shell.jobs.runtime import QUEUES, Jobs
 from pulseshop.shell.order_feed import OutboxRelay
 from pulseshop.shell.web import create_app
 from tests.shell.api_support import bearer
@@ -65,9 +65,20 @@ def flush(broker: dramatiq.Broker) -> None:
         client = redis.Redis.from_url(REDIS)
         for key in client.scan_iter("dramatiq:*"):
             client.delete(key)
-    else:
-        for queue in list(broker.get_declared_queues()):
+    elif broker.__class__.__name__ == "RabbitmqBroker":
+        for queue in {*QUEUES, *broker.get_declared_queues()}:
             broker.flush(queue)
+    else:
+        broker.flush_all()
+
+
+def flush_url(url: str) -> None:
+    """Empty the queues of the broker at ``url``."""
+    broker = broker_for(url)
+    try:
+        flush(broker)
+    finally:
+        broker.close()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
@@ -234,7 +245,7 @@ class TestTheServiceAndAWorker:
         broker_url: str,
     ) -> None:
         need(broker_url)
-        flush(broker_for(broker_url))
+        flush_url(broker_url)
         async with service(database_url, tmp_path / "service", broker_url) as client:
             placed = await checkout(client, database)
             order_id = placed.json()["order"]["id"]
@@ -285,11 +296,11 @@ async def test_a_relay_killed_before_marking_loses_nothing_and_doubles_nothing(
     database_url: PostgresUrl, database: PostgresDatabase, tmp_path: Path
 ) -> None:
     need(REDIS)
-    flush(broker_for(REDIS))
+    flush_url(REDIS)
     async with service(database_url, tmp_path / "service", REDIS) as client:
         placed = await checkout(client, database)
         order_id = placed.json()["order"]["id"]
-    flush(broker_for(REDIS))
+    flush_url(REDIS)
     # As if the service's relay had never run: the row is waiting.
     await database.execute("UPDATE outbox SET published_at = NULL WHERE published_seq IS NULL")
     async with worker(database_url, REDIS, tmp_path / "worker") as jobs:
@@ -390,7 +401,7 @@ class TestWorkerCommand:
         self, database_url: PostgresUrl, database: PostgresDatabase, tmp_path: Path
     ) -> None:
         need(REDIS)
-        flush(broker_for(REDIS))
+        flush_url(REDIS)
         async with service(database_url, tmp_path / "service", REDIS) as client:
             placed = await checkout(client, database)
             order_id = placed.json()["order"]["id"]
@@ -427,3 +438,76 @@ class TestWorkerCommand:
             (order_id, "sent")
         ]
         assert len(mails(tmp_path / "worker" / "mail")) == 1
+
+
+@pytest.mark.parametrize("broker_url", [REDIS, RABBITMQ])
+async def test_dead_letters_are_listed_counted_and_replayed_from_the_command_line(
+    broker_url: str,
+) -> None:
+    need(broker_url)
+    broker = broker_for(broker_url)
+    flush(broker)
+
+    # One retry: the dead letter keeps the traceback of the run before the last.
+    @dramatiq.actor(
+        broker=broker,
+        queue_name="receipts",
+        actor_name="doomed",
+        max_retries=1,
+        min_backoff=10,
+        max_backoff=20,
+    )
+    def doomed(order_id: int) -> None:
+        raise RuntimeError(f"order {order_id} cannot be helped")
+
+    message = doomed.send(41)
+    job_worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    job_worker.start()
+    try:
+
+        async def dead() -> bool:
+            return _dead_letters(broker, "receipts") == 1
+
+        await eventually(dead)
+    finally:
+        await asyncio.to_thread(job_worker.stop)
+        broker.close()
+
+    env = environment(BROKER_URL=broker_url)
+    listed = run_pulseshop("jobs", "dlq", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    queue, message_id, call, _when, error = line.split("\t")
+    assert (queue, call) == ("receipts", "doomed(41)")
+    if broker_url == REDIS:  # RabbitMQ's retries give the job a new id
+        assert message_id == message.message_id
+    assert error == "RuntimeError: order 41 cannot be helped"
+    stats = run_pulseshop("jobs", "stats", env=env)
+    assert stats.stdout.splitlines()[1].split()[1:] == (
+        ["0", "0", "0", "1"] if broker_url == REDIS else ["0", "0", "?", "1"]
+    )
+
+    missing = run_pulseshop("jobs", "dlq", "replay", "no-such-id", env=env)
+    assert (missing.returncode, "no dead job has the id no-such-id") == (
+        1,
+        missing.stderr.strip().removeprefix("pulseshop: error: "),
+    )
+    replayed = run_pulseshop("jobs", "dlq", "replay", message_id, env=env)
+    assert replayed.stdout.strip() == "replayed 1 job"
+    after = run_pulseshop("jobs", "stats", env=env)
+    # Queued again, retries reset, no longer dead (no worker runs it here).
+    assert after.stdout.splitlines()[1].split()[1:] == (
+        ["1", "0", "0", "0"] if broker_url == REDIS else ["1", "0", "?", "0"]
+    )
+    assert run_pulseshop("jobs", "dlq", "list", env=env).stdout.strip() == "no dead letters"
+    flush_url(broker_url)
+
+
+def test_the_queue_commands_need_a_network_broker() -> None:
+    for command in (["jobs", "stats"], ["jobs", "dlq", "list"], ["jobs", "dlq", "replay", "--all"]):
+        result = run_pulseshop(*command, env=environment(BROKER_URL=None))
+        assert result.returncode == 2
+        assert "its queues live inside the service's process" in result.stderr
+    both = run_pulseshop("jobs", "dlq", "replay", "x", "--all", env=environment(BROKER_URL=REDIS))
+    assert both.returncode == 2
+    assert "give one MESSAGE_ID or --all" in both.stderr

@@ -150,6 +150,7 @@ def catalog_export(file: str) -> None:
 cli.add_command(token_commands.token)
 cli.add_command(user_commands.user)
 cli.add_command(job_commands.worker)
+cli.add_command(job_commands.jobs)
 
 
 @cli.command()

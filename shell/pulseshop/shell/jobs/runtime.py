@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RECEIPTS_QUEUE: Final = "receipts"
+QUEUES: Final = (RECEIPTS_QUEUE,)
+"""Every queue the service's jobs use."""
+
 RECEIPT_TOPIC: Final = "email.receipt"
 """The outbox topic checkout writes for each order's receipt."""
 
