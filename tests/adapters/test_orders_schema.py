@@ -741,8 +741,8 @@ class TestOutbox:
                 "outbox_published_after_created",
             ),
             ({"attempts": -1}, "outbox_attempts_range"),
-            ({"published_at": NOW}, "outbox_published_numbered"),
-            ({"published_seq": 1}, "outbox_published_numbered"),
+            # A number means published (revision 0008: a job row is published unnumbered).
+            ({"published_seq": 1}, "outbox_numbered_when_published"),
         ],
     )
     async def test_refuses_a_bad_message(
@@ -758,6 +758,7 @@ class TestOutbox:
             {"topic": "receipts"},
             {"topic": "order_events.paid.v_two"},
             {"published_at": NOW, "published_seq": 1},
+            {"published_at": NOW},
         ],
     )
     async def test_accepts_a_good_message(self, database: PostgresDatabase, changes: Row) -> None:

@@ -12,17 +12,19 @@ embedded default suits one node, not a fleet).
 Every broker gets the same middleware, in this order: age and time limits, shutdown
 notifications, callbacks, pipelines, retries with exponential backoff (per-actor
 ``max_retries``, ``min_backoff``, ``max_backoff``), the job metrics (`JobMetrics`, in the
-process's Prometheus registry), and asyncio support for ``async def`` actors.
+process's Prometheus registry), and asyncio support for ``async def`` actors. The service's
+own jobs run their ``async`` bodies on a loop of their worker's (`WorkerLoop`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, TypeVar, final
 from urllib.parse import urlsplit
 
-from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.asyncio import EventLoopThread
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -40,6 +42,8 @@ from returns.result import Failure, Result, Success
 from pulseshop.adapters.postgres.database import PostgresDatabase
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     import dramatiq
     from dramatiq.broker import MessageProxy
 
@@ -48,11 +52,15 @@ if TYPE_CHECKING:
 __all__ = [
     "BROKER_SCHEMES",
     "JobMetrics",
-    "WorkerDatabase",
+    "WorkerLoop",
     "broker_for",
     "check_broker_url",
     "job_middleware",
 ]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 BROKER_SCHEMES: Final = ("redis", "rediss", "amqp", "amqps")
 
@@ -171,39 +179,61 @@ class JobMetrics(Middleware):
 
 
 @final
-class WorkerDatabase(Middleware):
-    """The worker's pools of connections, for ``async def`` actors: one per event loop that
-    runs jobs (dramatiq runs them on one loop per process), opened at its first use and
-    closed when the worker shuts down. The service's own pool belongs to the service's event
-    loop, which jobs do not run on."""
+class WorkerLoop(Middleware):
+    """An event loop of this worker's own, in a thread, with a pool of database connections
+    on it: the service's jobs run their ``async`` bodies here (`run`).
+
+    Dramatiq's AsyncIO middleware keeps one loop per process in a global; two workers in one
+    process (a test's, a service's) would share and stop each other's. This loop belongs to
+    its broker's worker: started when the worker boots, its pool closed and the loop stopped
+    once the worker's last job is done. The service's own pool belongs to the service's
+    event loop, which jobs do not run on.
+    """
 
     def __init__(self, url: PostgresUrl, *, max_size: int = 10) -> None:
         self._url = url
         self._max_size = max_size
-        self._pools: dict[asyncio.AbstractEventLoop, PostgresDatabase] = {}
-        self._opening: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._thread: EventLoopThread | None = None
+        self._database: PostgresDatabase | None = None
+        self._opening: asyncio.Lock | None = None
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        """Start the loop."""
+        del broker, worker
+        thread = EventLoopThread(logger)
+        thread.start(timeout=10)
+        self._thread = thread
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        """Close the pool on the loop, then stop the loop (every job is done by now)."""
+        del broker, worker
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        database, self._database = self._database, None
+        if database is not None:
+            thread.run_coroutine(database.disconnect())
+        thread.stop()  # type: ignore[no-untyped-call]
+        self._opening = None
+
+    def run(self, job: Coroutine[object, object, T]) -> T:
+        """Run ``job`` on the loop and wait for it (from a worker's thread)."""
+        thread = self._thread
+        if thread is None:
+            job.close()
+            raise RuntimeError("the worker's event loop is not running")
+        return thread.run_coroutine(job)
 
     async def database(self) -> PostgresDatabase:
-        """The pool of the running loop, connected."""
-        loop = asyncio.get_running_loop()
-        database = self._pools.get(loop)
-        if database is not None:
-            return database
-        # The first jobs on a loop may ask together: one opens the pool, the others wait.
-        async with self._opening.setdefault(loop, asyncio.Lock()):
-            database = self._pools.get(loop)
-            if database is None:
+        """The pool, connected (on the loop, at its first use)."""
+        if self._database is not None:
+            return self._database
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        # The first jobs may ask together: one opens the pool, the others wait for it.
+        async with self._opening:
+            if self._database is None:
                 database = PostgresDatabase(self._url, min_size=1, max_size=self._max_size)
                 await database.connect()
-                self._pools[loop] = database
-        return database
-
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        """Close the pools on their loops before the loops stop."""
-        del broker, worker
-        thread = get_event_loop_thread()
-        for loop, database in list(self._pools.items()):
-            if thread is not None and thread.loop is loop and not loop.is_closed():
-                thread.run_coroutine(database.disconnect())
-            del self._pools[loop]
-        self._opening.clear()
+                self._database = database
+        return self._database

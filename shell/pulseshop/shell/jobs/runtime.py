@@ -2,21 +2,20 @@
 broker, the worker that runs inside the service.
 
 Actors are declared on a broker built from the configuration (never on dramatiq's global
-default), so a test, the service and ``pulseshop worker`` each get their own. Each job is
-``async def``: it runs on the worker's event loop with the worker's own pool of database
-connections (`WorkerDatabase`).
+default), so a test, the service and ``pulseshop worker`` each get their own. Each job's
+body is ``async``: it runs on its worker's own event loop with the worker's own pool of
+database connections (`WorkerLoop`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Final, final
 
 import dramatiq
-from dramatiq.middleware import AsyncIO
 
-from pulseshop.adapters.jobs import WorkerDatabase
+from pulseshop.adapters.jobs import WorkerLoop
 from pulseshop.adapters.mail import SmtpTransport
 from pulseshop.adapters.postgres.orders import load_order
 from pulseshop.adapters.postgres.receipts import (
@@ -70,19 +69,18 @@ class Jobs:
         clock: Callable[[], datetime],
     ) -> None:
         self.broker = broker
-        self._worker_database = WorkerDatabase(database_url)
-        # Before AsyncIO: its shutdown stops the loop the pool must be closed on.
-        broker.add_middleware(self._worker_database, before=AsyncIO)
+        self._loop = WorkerLoop(database_url)
+        broker.add_middleware(self._loop)
         self._mail = mail
         self._mail_from = mail_from
         self._clock = clock
         self._worker: dramatiq.Worker | None = None
-        self.send_receipt: dramatiq.Actor[[int], Any] = dramatiq.actor(
+        self.send_receipt: dramatiq.Actor[[int], None] = dramatiq.actor(
             broker=broker,
             actor_name="send_receipt",
             queue_name=RECEIPTS_QUEUE,
             max_retries=RECEIPT_MAX_RETRIES,
-        )(self._send_receipt)
+        )(self._run_send_receipt)
 
     @property
     def topics(self) -> Collection[str]:
@@ -97,9 +95,12 @@ class Jobs:
             else:  # pragma: no cover - claimed by topic, so never
                 raise ValueError(f"no job for outbox topic {row.topic!r}")
 
+    def _run_send_receipt(self, order_id: int) -> None:
+        self._loop.run(self._send_receipt(order_id))
+
     async def _send_receipt(self, order_id: int) -> None:
         """E-mail the order's receipt, once: a second delivery finds it recorded."""
-        database = await self._worker_database.database()
+        database = await self._loop.database()
         async with database.transaction():
             await lock_receipt(database, order_id)
             if await receipt_of(database, order_id) is not None:
