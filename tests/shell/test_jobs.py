@@ -227,7 +227,7 @@ async def worker(
         mail_from="PulseShop <shop@example.com>",
         clock=_utc_now,
     )
-    jobs.start_worker(threads=2)
+    jobs.start_worker(threads=2, lazily=False)
     try:
         yield jobs
     finally:

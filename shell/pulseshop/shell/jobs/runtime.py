@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import TYPE_CHECKING, Final, final
 
 import dramatiq
@@ -75,6 +76,8 @@ class Jobs:
         self._mail_from = mail_from
         self._clock = clock
         self._worker: dramatiq.Worker | None = None
+        self._worker_threads: int | None = None
+        self._booting = threading.Lock()
         self.send_receipt: dramatiq.Actor[[int], None] = dramatiq.actor(
             broker=broker,
             actor_name="send_receipt",
@@ -89,6 +92,7 @@ class Jobs:
 
     def hand_over(self, rows: Sequence[JobRow]) -> None:
         """Queue the job of each outbox row (blocking I/O with a network broker)."""
+        self._boot_worker()
         for row in rows:
             if row.topic == RECEIPT_TOPIC:
                 self.send_receipt.send(_order_id(row))
@@ -136,15 +140,29 @@ class Jobs:
                 ),
             )
 
-    def start_worker(self, *, threads: int = 4) -> None:
-        """Run this broker's jobs in this process (the embedded broker's worker)."""
-        worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
-        worker.start()
-        self._worker = worker
+    def start_worker(self, *, threads: int = 4, lazily: bool = True) -> None:
+        """Run this broker's jobs in this process (the embedded broker's worker). ``lazily``,
+        the worker boots with the first job handed over, so a process that queues none (a
+        node that takes no orders, most tests) never runs one; else it boots now."""
+        self._worker_threads = threads
+        if not lazily:
+            self._boot_worker()
+
+    def _boot_worker(self) -> None:
+        with self._booting:
+            if self._worker_threads is None or self._worker is not None:
+                return
+            worker = dramatiq.Worker(
+                self.broker, worker_threads=self._worker_threads, worker_timeout=100
+            )
+            worker.start()
+            self._worker = worker
 
     async def stop_worker(self, timeout_ms: int = WORKER_STOP_MS) -> None:
         """Stop the in-process worker: jobs in progress get ``timeout_ms`` to finish."""
-        worker, self._worker = self._worker, None
+        with self._booting:
+            worker, self._worker = self._worker, None
+            self._worker_threads = None
         if worker is not None:
             await asyncio.to_thread(worker.stop, timeout_ms)
         self.broker.close()
