@@ -92,11 +92,11 @@ def token(database_url: PostgresUrl) -> Iterator[str]:
 
 
 def test_the_page_shows_requests() -> None:
-    """The page shows every method of the cart API, so the test below checks something."""
+    """The page shows every method of the API, so the test below checks something."""
     shown = examples()
 
     assert len(shown) >= 12
-    assert {"GET", "POST", "PATCH", "DELETE"} == {example.method for example in shown}
+    assert {"GET", "POST", "PATCH", "PUT", "DELETE"} == {example.method for example in shown}
 
 
 def test_every_request_gets_the_documented_status(database_url: PostgresUrl, token: str) -> None:

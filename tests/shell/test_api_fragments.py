@@ -40,6 +40,8 @@ STATUSES: Final = {
     ("get", "/api/v1/products/{sku}"): {"200", "401", "403", "404"},
     ("post", "/api/v1/catalog/imports"): {"200", "201", "401", "403", "413", "415", "422"},
     ("get", "/api/v1/me"): {"200", "401"},
+    ("get", "/api/v1/me/preferences"): {"200", "401"},
+    ("put", "/api/v1/me/preferences"): {"200", "401", "413", "422"},
 }
 """Every status each operation can answer (the tests of its handler show each one)."""
 
@@ -158,10 +160,12 @@ class TestOperations:
     def test_the_scopes_required_are_those_the_handler_checks(
         self, path: str, operation: dict[str, Any]
     ) -> None:
-        """catalog:read to read and price, catalog:write to import, none to ask who one is."""
+        """catalog:read to read and price, catalog:write to import, none to ask who one is
+        or to read and set one's own preferences."""
         expected = {
             "/api/v1/catalog/imports": ["catalog:write"],
             "/api/v1/me": [],
+            "/api/v1/me/preferences": [],
         }.get(path, ["catalog:read"])
 
         assert [{"bearerAuth": expected}] == operation["security"]

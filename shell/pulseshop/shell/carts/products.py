@@ -1,59 +1,79 @@
 """The catalog's products for carts, read through a short-lived cache.
 
 Every cart command needs the products of the cart's lines to price it; a shop's carts
-share a small set of popular products, so they are kept for ``ttl`` seconds (a product
-changed by an import shows in carts within that time). Unknown SKUs are remembered as
+share a small set of popular products, so they are kept for ``ttl`` seconds. An import by
+the service empties the cache of its every process (`forget`); one by another program (the
+CLI) shows in carts within ``ttl``. Unknown SKUs are remembered as
 unknown for the same time, so a client asking again and again for a SKU that does not
 exist costs the database nothing.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Final, final
 
-from cachetools import TTLCache
-
 from pulseshop.adapters.postgres import current_catalog
-from pulseshop.core.catalog import Product
+from pulseshop.shell.read_cache import ReadThroughCache
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Awaitable, Collection, Mapping, Sequence
 
     from pulseshop.adapters.postgres import PostgresDatabase
+    from pulseshop.core.catalog import Product
+    from pulseshop.shell.read_cache import CacheInvalidations
 
 CACHED_PRODUCTS: Final = 50_000
 """The most products (or unknown SKUs) the cache holds."""
 
-_UNSEEN: Final = object()
+CACHE_NAME: Final = "catalog"
+"""The cache's name in metrics and invalidation messages; its keys are SKUs."""
+
+
+async def _products_by_sku(
+    database: PostgresDatabase, skus: Sequence[str]
+) -> Mapping[str, Product | None]:
+    found = await current_catalog(database, skus)
+    return {sku: found.get(sku) for sku in skus}
 
 
 @final
 class CatalogProducts:
-    """Products by SKU from the catalog's database, cached for ``ttl`` seconds."""
+    """Products by SKU from the catalog's database, cached for ``ttl`` seconds.
 
-    def __init__(self, database: PostgresDatabase, *, ttl: float = 30.0) -> None:
-        self._database = database
-        self._cache: TTLCache[str, Product | None] = TTLCache(CACHED_PRODUCTS, ttl)
+    Registered with ``invalidations`` (when given), `forget` empties the cache of every
+    process of the service, not only this one's.
+    """
+
+    def __init__(
+        self,
+        database: PostgresDatabase,
+        *,
+        ttl: float = 30.0,
+        invalidations: CacheInvalidations | None = None,
+    ) -> None:
+        self._cache: ReadThroughCache[str, Product | None] = ReadThroughCache(
+            CACHE_NAME, partial(_products_by_sku, database), maxsize=CACHED_PRODUCTS, ttl=ttl
+        )
+        self._invalidations = invalidations
+        if invalidations is not None:
+            invalidations.register(self._cache)
 
     async def products(self, skus: Collection[str]) -> Mapping[str, Product]:
-        """The products with these SKUs; unknown SKUs are left out."""
-        found: dict[str, Product] = {}
-        missing: list[str] = []
-        for sku in skus:
-            cached = self._cache.get(sku, _UNSEEN)
-            if cached is _UNSEEN:
-                missing.append(sku)
-            elif isinstance(cached, Product):
-                found[sku] = cached
-        if missing:
-            fetched = await current_catalog(self._database, missing)
-            for sku in missing:
-                product = fetched.get(sku)
-                self._cache[sku] = product
-                if product is not None:
-                    found[sku] = product
-        return found
+        """The products with these SKUs; unknown SKUs are left out. SKUs not cached are
+        read in one query, shared with the readers asking for them at the same time."""
+        cached = await self._cache.get_many(skus)
+        return {sku: product for sku, product in cached.items() if product is not None}
 
-    def forget(self) -> None:
-        """Drop every cached product (after this process changed the catalog)."""
-        self._cache.clear()
+    def product(self, sku: str) -> Awaitable[Product | None]:
+        """The product with this SKU, if there is one (the cache's own read, not wrapped:
+        this is the hot path of ``GET /api/v1/products/{sku}``)."""
+        return self._cache.get(sku)
+
+    async def forget(self) -> None:
+        """Drop every cached product, here and in the service's other processes (after
+        this process changed the catalog)."""
+        if self._invalidations is None:
+            self._cache.clear()
+        else:
+            await self._invalidations.invalidate(CACHE_NAME)

@@ -37,6 +37,7 @@ from pulseshop.shell.jobs.runtime import Jobs
 from pulseshop.shell.order_actions import OrderActions
 from pulseshop.shell.order_feed import OutboxRelay, PostgresOrderFeed
 from pulseshop.shell.periodic import every
+from pulseshop.shell.read_cache import CacheInvalidations
 from pulseshop.shell.web import api_docs
 from pulseshop.shell.web.auth import Authenticator
 from pulseshop.shell.web.browser_sessions import BrowserSessions, load_secret_key
@@ -71,6 +72,9 @@ KEY_SWEEP_SECONDS = 3600.0
 SESSION_SWEEP_SECONDS = 3600.0
 """Seconds between sweeps of sign-in sessions past their expiry."""
 
+CACHE_SWEEP_SECONDS = 60.0
+"""Seconds between sweeps of the read caches' expired entries."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -101,7 +105,10 @@ def create_app(
     else:
         signing_key = settings.secret_key or load_secret_key(settings.secret_key_file)
     pricing = load_shop_pricing(settings.pricing_file)
-    products = CatalogProducts(database)
+    pubsub = PubSub(settings.pubsub_url)
+    # Every write to a cached read drops it here and, through pub/sub, on the other nodes.
+    invalidations = CacheInvalidations(pubsub)
+    products = CatalogProducts(database, invalidations=invalidations)
     carts = PostgresCartStore(database)
     supervisor = CartSupervisor(
         CartDeps(
@@ -124,7 +131,6 @@ def create_app(
     kit = PageKit(sessions)
     # Captures, refunds and voids go to the gateway that authorized the payment.
     gateway = gateway or SandboxGateway()
-    pubsub = PubSub(settings.pubsub_url)
     jobs = Jobs(
         broker_for(settings.broker_url),
         database.url,
@@ -153,6 +159,7 @@ def create_app(
             # The embedded broker's queue is in this process: so is its worker.
             jobs.start_worker(threads=settings.worker_threads)
         subscribed = asyncio.Event()
+        caches_subscribed = asyncio.Event()
         sweeps = [
             asyncio.create_task(
                 listen_for_order_events(pubsub, hub, subscribed), name="order-feed-listener"
@@ -181,9 +188,21 @@ def create_app(
                 ),
                 name="session-sweep",
             ),
+            asyncio.create_task(
+                every(CACHE_SWEEP_SECONDS, "the cache sweep", invalidations.sweep),
+                name="cache-sweep",
+            ),
         ]
         # Events are relayed once this node listens, so none published at start is missed.
         await subscribed.wait()
+        # Subscribed one after the other: the PostgreSQL backend's one connection runs one
+        # operation at a time.
+        sweeps.append(
+            asyncio.create_task(
+                invalidations.listen(caches_subscribed), name="cache-invalidation-listener"
+            )
+        )
+        await caches_subscribed.wait()
         relaying = asyncio.create_task(relay.run(), name="order-feed-relay")
         try:
             yield
@@ -212,7 +231,7 @@ def create_app(
         ).routes(),
         *QuotesApi(authenticator).routes(),
         *CatalogApi(database, products, authenticator).routes(),
-        *MeApi(authenticator).routes(),
+        *MeApi(authenticator, database, invalidations, clock=_utc_now).routes(),
         WebSocketRoute(
             CHANNELS_PATH,
             ChannelSocket(

@@ -26,7 +26,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pulseshop.adapters.postgres import current_catalog
 from pulseshop.adapters.postgres.products import active_products
 from pulseshop.core.access import CATALOG_READ, CATALOG_WRITE
 from pulseshop.core.catalog import (
@@ -128,8 +127,7 @@ class CatalogApi:
         if not isinstance(principal, Principal):
             return principal
         sku: str = request.path_params["sku"]
-        found = await current_catalog(self._database, [sku]) if is_sku(sku) else {}
-        product = found.get(sku)
+        product = await self._products.product(sku) if is_sku(sku) else None
         if product is None:
             return error_response(
                 404,
@@ -164,7 +162,7 @@ class CatalogApi:
             return _not_a_catalog_file(outcome)
         if outcome.outcome == "applied":
             # Carts price from the cache: they see the new catalog now, not in a while.
-            self._products.forget()
+            await self._products.forget()
         if outcome.outcome == "rejected":
             return _rejected(outcome)
         return JSONResponse(import_json(outcome), status_code=200 if dry_run else 201)

@@ -199,7 +199,7 @@ class CatalogImportPages:
             return await self._form(request, policy, file_error=_not_a_catalog_file(outcome))
         if outcome.outcome == "applied":
             # Carts price from the cache: they see the new catalog now, not in a while.
-            self._products.forget()
+            await self._products.forget()
         return await self._kit.render(
             request,
             TEMPLATE,
