@@ -168,6 +168,36 @@ class TestBackends:
         """LISTEN/NOTIFY on the test database."""
         assert ["one", "two"] == await self._between_two_processes(database.url.text)
 
+    async def test_postgresql_takes_many_publishers_and_subscribers_at_once(
+        self, database: PostgresDatabase
+    ) -> None:
+        """One connection carries every NOTIFY and LISTEN of a process: they take turns, so
+        fifty publications and two subscriptions at once all go through."""
+        pubsub = PubSub(database.url.text)
+        await pubsub.connect()
+        try:
+            async with (
+                pubsub.subscribe("pulseshop.one") as ones,
+                pubsub.subscribe("pulseshop.two") as twos,
+            ):
+                await asyncio.sleep(0.2)
+                await asyncio.gather(
+                    *(pubsub.publish("pulseshop.one", f"m{number}") for number in range(50)),
+                    pubsub.publish("pulseshop.two", "other"),
+                )
+                received: set[str] = set()
+                async with asyncio.timeout(5):
+                    async for message in ones:
+                        received.add(message)
+                        if len(received) == 50:
+                            break
+                    async for message in twos:
+                        assert message == "other"
+                        break
+        finally:
+            await pubsub.disconnect()
+        assert received == {f"m{number}" for number in range(50)}
+
 
 class TestPubSubUrls:
     @pytest.mark.parametrize(

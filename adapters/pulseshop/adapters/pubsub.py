@@ -106,10 +106,23 @@ class PubSub:
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = check_pubsub_url(url)
-        if urlsplit(url).scheme.lower() in {"redis", "rediss"}:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme in {"redis", "rediss"}:
             self._broadcast = Broadcast(backend=RedisBackend(self.url))
         else:
             self._broadcast = Broadcast(self.url)
+        # broadcaster's PostgreSQL backend runs NOTIFY, LISTEN and UNLISTEN on one asyncpg
+        # connection, which takes one operation at a time: two at once fail ("another
+        # operation is in progress") or hang. They take turns here.
+        self._one_at_a_time = asyncio.Lock() if scheme in {"postgres", "postgresql"} else None
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if self._one_at_a_time is None:
+            yield
+            return
+        async with self._one_at_a_time:
+            yield
 
     async def connect(self) -> None:
         """Connect to the backend."""
@@ -121,12 +134,16 @@ class PubSub:
 
     async def publish(self, channel: str, message: str) -> None:
         """Send ``message`` to every subscriber of ``channel``, in every process."""
-        await self._broadcast.publish(channel, message)
+        async with self._turn():
+            await self._broadcast.publish(channel, message)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
         """The messages of ``channel`` from now until the block ends."""
-        async with self._broadcast.subscribe(channel) as subscriber:
+        async with self._turn():
+            subscription = self._broadcast.subscribe(channel)
+            subscriber = await subscription.__aenter__()
+        try:
 
             async def messages() -> AsyncIterator[str]:
                 try:
@@ -136,3 +153,10 @@ class PubSub:
                     return
 
             yield messages()
+        except BaseException as error:
+            async with self._turn():
+                if not await subscription.__aexit__(type(error), error, error.__traceback__):
+                    raise
+        else:
+            async with self._turn():
+                await subscription.__aexit__(None, None, None)
