@@ -225,6 +225,9 @@ class OutboxRelay:
             self._woken.clear()
             try:
                 await self.relay_once()
+            # A supervision boundary: a round fails in the database, the pub/sub backend or
+            # the job broker, each with errors of its own, and the relay must outlive them all
+            # (it logs each with its traceback and tries again).
             except Exception:
                 RELAY_FAILURES.inc()
                 logger.exception("the order feed's relay failed; trying again")

@@ -18,6 +18,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Final, final
 
 import attrs
+from starlette.websockets import WebSocketDisconnect
 
 from pulseshop.shell.channels import metrics
 from pulseshop.shell.channels._eager import start_eagerly
@@ -35,6 +36,12 @@ MAX_PENDING: Final = 1_000
 
 SLOW_CLIENT: Final = 1008
 """The close code of a client that fell too far behind (policy violation)."""
+
+
+SOCKET_GONE: Final = (OSError, RuntimeError, WebSocketDisconnect)
+"""What writing to a WebSocket the client has left raises: the server's disconnect
+(`OSError`: uvicorn's ``ClientDisconnected``), Starlette's ``RuntimeError`` for a send after
+the close, or ``WebSocketDisconnect``."""
 
 
 @final
@@ -91,7 +98,7 @@ class Connection:
         try:
             while self._pending:
                 await self._send(self._pending.popleft())
-        except Exception:  # noqa: BLE001 - a write to a socket that went away
+        except SOCKET_GONE:
             # The receive loop sees the disconnect and leaves every topic.
             self._pending.clear()
             self._closed = True

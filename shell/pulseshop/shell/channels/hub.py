@@ -12,6 +12,7 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Final, Protocol, final
 
+from pulseshop.adapters.postgres import CONNECTION_ERRORS
 from pulseshop.shell.channels import metrics
 from pulseshop.shell.channels.connection import Join
 from pulseshop.shell.channels.frames import (
@@ -150,7 +151,7 @@ class ChannelHub:
                     last_seen, user_id=topic.user_id, limit=MAX_REPLAY + 1
                 )
             )
-        except Exception:
+        except CONNECTION_ERRORS:
             logger.exception("reading the order feed for a join of %s failed", frame.topic)
             self._leave(connection, frame.topic, join)
             metrics.JOINS.labels(_topic_kind(topic), "failed").inc()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final, final
 from starlette.responses import JSONResponse
 
 from pulseshop.shell.channels import metrics
-from pulseshop.shell.channels.connection import MAX_PENDING, Connection
+from pulseshop.shell.channels.connection import MAX_PENDING, SOCKET_GONE, Connection
 from pulseshop.shell.channels.frames import MAX_FRAME_CHARACTERS, MalformedFrameError, decode
 from pulseshop.shell.error_shape import error_body
 
@@ -196,5 +196,5 @@ async def _close(connection: Connection, code: int, reason: str, label: str) -> 
     await connection.flush()
     try:
         await connection.close(code, reason)
-    except Exception:
+    except SOCKET_GONE:
         logger.debug("the client left before its close frame", exc_info=True)
