@@ -23,6 +23,7 @@ from pulseshop.core.orders import (
     OrderStatus,
     Refund,
     apply_order_events,
+    commands_open,
     decide_order,
 )
 from tests.core.orders._builders import (
@@ -248,3 +249,20 @@ class TestIllegalTransitions:
 
         with pytest.raises(ValueError, match="offset from UTC"):
             decide_order(placed(), Fulfil(), naive)
+
+
+class TestCommandsOpen:
+    @pytest.mark.parametrize("status", list(OrderStatus))
+    def test_the_commands_of_the_status(self, status: OrderStatus) -> None:
+        """What the table allows, less a refund when nothing is left to refund."""
+        order = in_status(status)
+        expected = set(ORDER_TRANSITIONS[status])
+        if order.refundable.amount <= 0:
+            expected.discard(Refund)
+        assert commands_open(order) == expected
+
+    def test_a_paid_order_offers_a_refund_until_all_is_refunded(self) -> None:
+        assert Refund in commands_open(paid())
+        assert Refund not in commands_open(placed())
+        refunded_but_one_cent = run_order(paid(), Refund(eur("43.73"), "most"))
+        assert Refund in commands_open(refunded_but_one_cent)

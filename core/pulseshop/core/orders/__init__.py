@@ -31,7 +31,12 @@ amount: EUR 30.00 is more than the EUR 28.80 left to refund.
 """
 
 from pulseshop.core.orders.commands import Cancel, Fulfil, MarkPaid, OrderCommand, Refund
-from pulseshop.core.orders.decider import ORDER_TRANSITIONS, OrderDecision, decide_order
+from pulseshop.core.orders.decider import (
+    ORDER_TRANSITIONS,
+    OrderDecision,
+    commands_open,
+    decide_order,
+)
 from pulseshop.core.orders.errors import OrderError, OrderErrorCode
 from pulseshop.core.orders.events import (
     OrderCancelled,
@@ -111,6 +116,7 @@ __all__ = [
     "apply_order_events",
     "apply_payment_events",
     "authorize",
+    "commands_open",
     "decide_order",
     "decide_payment",
     "evolve_order",

@@ -101,6 +101,15 @@ ORDER_TRANSITIONS: Final[
 """Status -> the commands it takes -> the statuses each can lead to."""
 
 
+def commands_open(order: Order) -> frozenset[type[OrderCommand]]:
+    """The commands the order can take now: those of its status, a refund only while
+    something captured is left to give back (what a person acting on it may be offered)."""
+    takes = frozenset(ORDER_TRANSITIONS[order.status])
+    if order.refundable.amount <= 0:
+        takes -= {Refund}
+    return takes
+
+
 def decide_order(order: Order, command: OrderCommand, now: datetime) -> OrderDecision:
     """The events ``command`` causes in ``order`` at ``now``, or why the order refuses it.
 

@@ -20,7 +20,7 @@ from pulseshop.adapters.postgres.orders import load_order
 from pulseshop.adapters.postgres.payments import order_payments
 from pulseshop.adapters.postgres.users import emails_of
 from pulseshop.core.access import ORDERS_ALL
-from pulseshop.core.orders import ORDER_TRANSITIONS, Cancel, MarkPaid, Refund
+from pulseshop.core.orders import Cancel, MarkPaid, Refund, commands_open
 from pulseshop.shell.web.orders_api import AMOUNT, MAX_NOTE
 from pulseshop.shell.web.pages.forms import error_parts, form_text, is_form_key, path_id
 from pulseshop.shell.web.pages.kit import redirect
@@ -71,13 +71,9 @@ def reason_problem(text: str, *, required: bool) -> str | None:
 
 
 def available_actions(order: Order) -> dict[str, bool]:
-    """Which forms the order's page shows: those of the commands its status takes."""
-    takes = ORDER_TRANSITIONS[order.status]
-    return {
-        "capture": MarkPaid in takes,
-        "refund": Refund in takes and order.refundable.amount > 0,
-        "cancel": Cancel in takes,
-    }
+    """Which forms the order's page shows: those of the commands the order can take now."""
+    takes = commands_open(order)
+    return {"capture": MarkPaid in takes, "refund": Refund in takes, "cancel": Cancel in takes}
 
 
 @final
