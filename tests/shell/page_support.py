@@ -87,3 +87,12 @@ async def post_form(
     """Open ``page_path``, then post ``data`` to ``action`` with the page's CSRF token."""
     page = await client.get(page_path)
     return await client.post(action, data={**data, "csrf_token": csrf_token(page.text)})
+
+
+async def cart_quantities(database: PostgresDatabase) -> dict[str, int]:
+    """The quantity of each SKU in the stored carts."""
+    rows = await database.fetch_all(
+        "SELECT line->>'sku' AS sku, (line->>'quantity')::int AS quantity"
+        " FROM carts, jsonb_array_elements(snapshot->'lines') AS line"
+    )
+    return {row["sku"]: row["quantity"] for row in rows}

@@ -18,7 +18,12 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from pulseshop.adapters.postgres import PostgresDatabase
 from pulseshop.shell.web import create_app
 from tests.shell.api_support import bearer
-from tests.shell.page_support import PASSWORD, page_settings, user_with_password
+from tests.shell.page_support import (
+    PASSWORD,
+    cart_quantities,
+    page_settings,
+    user_with_password,
+)
 from tests.support.live_server import live_server
 from tests.support.services import missing_service
 from tests.support.tcp_proxy import cuttable_proxy
@@ -53,15 +58,6 @@ async def add_product(
     await database.execute(
         "INSERT INTO inventory (product_id, stock) VALUES ($1, $2)", product_id, stock
     )
-
-
-async def cart_quantities(database: PostgresDatabase) -> dict[str, int]:
-    """The quantity of each SKU in the stored carts."""
-    rows = await database.fetch_all(
-        "SELECT line->>'sku' AS sku, (line->>'quantity')::int AS quantity"
-        " FROM carts, jsonb_array_elements(snapshot->'lines') AS line"
-    )
-    return {row["sku"]: row["quantity"] for row in rows}
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from tests.shell.page_support import browser_client, csrf_token, sign_in
+from tests.shell.page_support import browser_client, cart_quantities, csrf_token, sign_in
 from tests.support.shop import stock_product
 
 if TYPE_CHECKING:
@@ -38,14 +38,6 @@ async def client(
 async def ann(client: httpx2.AsyncClient, database: PostgresDatabase) -> int:
     """The client signed in as a customer; their id."""
     return await sign_in(client, database, "ann@example.com")
-
-
-async def cart_quantities(database: PostgresDatabase) -> dict[str, int]:
-    rows = await database.fetch_all(
-        "SELECT line->>'sku' AS sku, (line->>'quantity')::int AS quantity"
-        " FROM carts, jsonb_array_elements(snapshot->'lines') AS line"
-    )
-    return {row["sku"]: row["quantity"] for row in rows}
 
 
 async def add(client: httpx2.AsyncClient, quantity: str, sku: str = TEA) -> httpx2.Response:

@@ -242,7 +242,9 @@ def create_app(
             ).serve,
         ),
         *AccountPages(kit).routes(),
-        *ShopPages(kit, database, supervisor, pricing, checkout).routes(),
+        *ShopPages(
+            kit, database, supervisor, products=products, pricing=pricing, checkout=checkout
+        ).routes(),
         *CatalogImportPages(kit, database, products).routes(),
         *StaffOrderPages(kit, database, actions).routes(),
         *StaffDashboard(kit, database, clock=_utc_now).routes(),

@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from returns.result import Failure
 from starlette.routing import Route
 
-from pulseshop.adapters.postgres import current_catalog
 from pulseshop.adapters.postgres.idempotency import request_fingerprint
 from pulseshop.adapters.postgres.order_events import last_published_seq
 from pulseshop.adapters.postgres.orders import list_orders, load_order
@@ -38,8 +37,10 @@ if TYPE_CHECKING:
 
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.core.cart import CartCommand, CartError
+    from pulseshop.core.catalog import Product
     from pulseshop.shell.carts.actor import CartReply
     from pulseshop.shell.carts.pricing import ShopPricing
+    from pulseshop.shell.carts.products import CatalogProducts
     from pulseshop.shell.carts.supervisor import CartSupervisor
     from pulseshop.shell.checkout import Checkout
     from pulseshop.shell.web.auth import Principal
@@ -84,11 +85,14 @@ class ShopPages:
         kit: PageKit,
         database: PostgresDatabase,
         supervisor: CartSupervisor,
+        *,
+        products: CatalogProducts,
         pricing: ShopPricing,
         checkout: Checkout,
     ) -> None:
         self._kit = kit
         self._database = database
+        self._products = products
         self._supervisor = supervisor
         self._pricing = pricing
         self._checkout = checkout
@@ -155,25 +159,25 @@ class ShopPages:
 
     async def product(self, request: Request) -> Response:
         """``GET /products/{sku}``: one product with its add-to-cart form."""
-        sku: str = request.path_params["sku"]
-        found = await current_catalog(self._database, [sku]) if is_sku(sku) else {}
-        product = found.get(sku)
+        product = await self._product(request.path_params["sku"])
         if product is None or not product.active:
             return await self._kit.not_found(request)
-        return await self._product_page(request, product.sku)
+        return await self._product_page(request, product)
+
+    async def _product(self, sku: str) -> Product | None:
+        """The catalog's product of ``sku``, through the catalog cache; text that is not a
+        SKU names none and is not looked up."""
+        return None if is_sku(sku) is None else await self._products.product(sku)
 
     async def _product_page(
         self,
         request: Request,
-        sku: str,
+        product: Product,
         *,
         quantity: str = "1",
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        product = (await current_catalog(self._database, [sku])).get(sku)
-        if product is None:
-            return await self._kit.not_found(request)
         return await self._kit.render(
             request,
             "shop/product.html",
@@ -196,15 +200,14 @@ class ShopPages:
         """``POST /cart/items`` (``sku``, ``quantity``, ``command_id``): add to the cart, then
         on to the cart. A refusal shows the product page again with the error."""
         sku = form_text(form, "sku")
-        found = await current_catalog(self._database, [sku]) if is_sku(sku) else {}
-        product = found.get(sku)
+        product = await self._product(sku)
         if product is None:
             return await self._kit.not_found(request)
         typed = form_text(form, "quantity")
         quantity = whole_number(typed)
         if quantity is None:
             return await self._product_page(
-                request, sku, quantity=typed, error="Enter a whole number.", status=422
+                request, product, quantity=typed, error="Enter a whole number.", status=422
             )
         command_id = form_text(form, "command_id")
         command = AddItem(
@@ -220,7 +223,7 @@ class ShopPages:
         if isinstance(result, Failure):
             refusal: CartError = result.failure()
             return await self._product_page(
-                request, sku, quantity=typed, error=refusal.message, status=422
+                request, product, quantity=typed, error=refusal.message, status=422
             )
         return redirect("/cart")
 
@@ -235,8 +238,7 @@ class ShopPages:
             return await self._ask(
                 request, principal, None, error=(sku, "Enter a whole number."), typed=typed
             )
-        product = (await current_catalog(self._database, [sku])).get(sku) if is_sku(sku) else None
-        command = SetQuantity(uuid.uuid4().hex, sku, quantity, product)
+        command = SetQuantity(uuid.uuid4().hex, sku, quantity, await self._product(sku))
         return await self._change(request, principal, command, sku=sku, typed=typed)
 
     async def remove_item(
