@@ -14,6 +14,7 @@ random secret in a cookie of its own (`CSRF_COOKIE`), signed like the session co
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -121,9 +122,13 @@ class BrowserSessions:
         self._idle = idle
         self._absolute = absolute
         self._clock = clock
-        # Verifying an unknown user's password against this hash costs what a known
-        # user's costs, so the time taken does not tell which emails have accounts.
-        self._decoy_hash = hash_password(secrets.token_urlsafe(16))
+
+    @functools.cached_property
+    def _decoy_hash(self) -> str:
+        """A hash to verify an unknown user's password against: it costs what a known user's
+        costs, so the time taken does not tell which emails have accounts. Made at the first
+        sign-in, not with the application (argon2 is slow on purpose)."""
+        return hash_password(secrets.token_urlsafe(16))
 
     def _token_of(self, cookies: Mapping[str, str]) -> str | None:
         signed = cookies.get(SESSION_COOKIE)
