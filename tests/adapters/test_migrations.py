@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+REVISIONS: Final = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
 TABLES: Final = {
     "alembic_version",
     "schema_info",
@@ -64,6 +64,9 @@ TABLES: Final = {
     "sessions",
     "receipts",
     "user_preferences",
+    "marketplace_orders",
+    "feed_events",
+    "feed_rejects",
 }
 INDEXES: Final = {
     "alembic_version_pkc",
@@ -107,6 +110,11 @@ INDEXES: Final = {
     "sessions_user_id",
     "receipts_pkey",
     "user_preferences_pkey",
+    "marketplace_orders_pkey",
+    "feed_events_pkey",
+    "feed_events_marketplace_order_ref_occurred_at",
+    "feed_rejects_pkey",
+    "feed_rejects_received_at",
 }
 # The values of the core that revision 0002 wrote into CHECK constraints.
 CATALOG_RULES_OF_0002: Final = (

@@ -22,13 +22,22 @@ from typing import TYPE_CHECKING, Final, final
 
 import attrs
 from dramatiq import Message
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator
 
     import dramatiq
 
-__all__ = ["DeadLetter", "QueueStats", "dead_letters", "queue_stats", "replay_dead_letters"]
+__all__ = [
+    "DeadLetter",
+    "QueueStats",
+    "dead_letters",
+    "queue_depth",
+    "queue_stats",
+    "replay_dead_letters",
+]
 
 NAMESPACE: Final = "dramatiq"
 
@@ -137,6 +146,18 @@ def queue_stats(broker: dramatiq.Broker, queues: Collection[str]) -> list[QueueS
             ready, delayed, dead = broker.get_queue_message_counts(queue)  # type: ignore[attr-defined]
             stats.append(QueueStats(queue, ready, delayed, None, dead))
     return stats
+
+
+def queue_depth(broker: dramatiq.Broker, queue: str) -> int:
+    """The jobs waiting on ``queue``, ready or delayed (for a retry), on any broker (the
+    in-memory one too). Blocking I/O with a network broker."""
+    if isinstance(broker, StubBroker):
+        return sum(broker.queues[name].qsize() for name in (queue, dq_name(queue)))
+    if _is_redis(broker):
+        client = broker.client  # type: ignore[attr-defined]
+        return int(client.llen(f"{NAMESPACE}:{queue}") + client.llen(f"{NAMESPACE}:{queue}.DQ"))
+    ready, delayed, _dead = broker.get_queue_message_counts(queue)  # type: ignore[attr-defined]
+    return int(ready + delayed)
 
 
 def _redis_dead(broker: dramatiq.Broker, queue: str) -> list[DeadLetter]:

@@ -54,9 +54,20 @@ CATALOG_READ: Final = Scope("catalog:read")
 """See the catalog."""
 CATALOG_WRITE: Final = Scope("catalog:write")
 """Change the catalog."""
+INGEST_WRITE: Final = Scope("ingest:write")
+"""Send marketplace feed events (an integration's token, issued by an administrator)."""
 
 ALL_SCOPES: Final = frozenset(
-    {CART_READ, CART_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_ALL, CATALOG_READ, CATALOG_WRITE}
+    {
+        CART_READ,
+        CART_WRITE,
+        ORDERS_READ,
+        ORDERS_WRITE,
+        ORDERS_ALL,
+        CATALOG_READ,
+        CATALOG_WRITE,
+        INGEST_WRITE,
+    }
 )
 """Every scope PulseShop knows."""
 

@@ -17,6 +17,7 @@ from pulseshop.core.catalog import IMPORT_POLICIES
 from pulseshop.core.pricing.codec import price_json
 from pulseshop.shell import (
     catalog_commands,
+    feed_commands,
     job_commands,
     runtime,
     token_commands,
@@ -151,6 +152,7 @@ cli.add_command(token_commands.token)
 cli.add_command(user_commands.user)
 cli.add_command(job_commands.worker)
 cli.add_command(job_commands.jobs)
+cli.add_command(feed_commands.ingest)
 
 
 @cli.command()

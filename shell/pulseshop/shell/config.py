@@ -37,6 +37,7 @@ DEFAULT_SESSION_ABSOLUTE_HOURS = 12.0
 MIN_SECRET_KEY = 32
 DEFAULT_MAIL_FROM = "PulseShop <shop@localhost>"
 DEFAULT_WORKER_THREADS = 4
+DEFAULT_FEED_QUEUE_LIMIT = 200
 
 
 @final
@@ -66,6 +67,10 @@ class Settings:
     """Where e-mail goes; None: into `mail_dir` as .eml files."""
     mail_from: str = DEFAULT_MAIL_FROM
     worker_threads: int = DEFAULT_WORKER_THREADS
+    worker_prefetch: int | None = None
+    """Messages a worker takes from a queue ahead of its threads; None: twice the threads."""
+    feed_queue_limit: int = DEFAULT_FEED_QUEUE_LIMIT
+    """Messages waiting on the feed queue past which intake takes nothing more (429)."""
 
     @property
     def mail_dir(self) -> Path:
@@ -150,16 +155,44 @@ class Settings:
             broker_url=broker_url_from(environ.get("BROKER_URL", "")),
             smtp_url=smtp_url_from(environ.get("SMTP_URL", "")),
             mail_from=environ.get("PULSESHOP_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
-            worker_threads=int(
-                number_from(
-                    "PULSESHOP_WORKER_THREADS",
-                    environ.get("PULSESHOP_WORKER_THREADS", ""),
-                    default=DEFAULT_WORKER_THREADS,
-                    low=1,
-                    high=64,
-                )
+            worker_threads=count_from(
+                "PULSESHOP_WORKER_THREADS",
+                environ.get("PULSESHOP_WORKER_THREADS", ""),
+                default=DEFAULT_WORKER_THREADS,
+                low=1,
+                high=64,
+            ),
+            worker_prefetch=_optional_count(
+                environ, "PULSESHOP_WORKER_PREFETCH", low=1, high=65_535
+            ),
+            feed_queue_limit=count_from(
+                "PULSESHOP_FEED_QUEUE_LIMIT",
+                environ.get("PULSESHOP_FEED_QUEUE_LIMIT", ""),
+                default=DEFAULT_FEED_QUEUE_LIMIT,
+                low=1,
+                high=1_000_000,
             ),
         )
+
+
+def _optional_count(environ: Mapping[str, str], name: str, *, low: int, high: int) -> int | None:
+    text = environ.get(name, "").strip()
+    return count_from(name, text, default=low, low=low, high=high) if text else None
+
+
+def count_from(name: str, text: str, *, default: int, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` (``default`` when empty)."""
+    if not text.strip():
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a whole number from {low} to {high}, got {text!r}"
+        ) from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return value
 
 
 def database_url_from(text: str) -> PostgresUrl | None:

@@ -41,9 +41,17 @@ WORKER_MODULE = "pulseshop.shell.jobs.worker"
     default=None,
     help="Threads per process [default: PULSESHOP_WORKER_THREADS, 4].",
 )
-def worker(processes: int, threads: int | None) -> None:
+@click.option(
+    "--prefetch",
+    type=click.IntRange(1, 65_535),
+    default=None,
+    help="Messages each process takes from a queue ahead of its threads "
+    "[default: PULSESHOP_WORKER_PREFETCH, else twice the threads].",
+)
+def worker(processes: int, threads: int | None, prefetch: int | None) -> None:
     """Run jobs from BROKER_URL until Ctrl-C or SIGTERM, which finish the jobs in progress
-    (or put them back on the queue) before stopping."""
+    (or put them back on the queue) before stopping. At most processes x threads jobs run
+    at once, and processes x prefetch are taken from each queue and not yet done."""
     settings = Settings.from_environ(os.environ)
     _network_broker(settings, "the service runs its jobs itself")
     signals = StopSignals()
@@ -59,7 +67,12 @@ def worker(processes: int, threads: int | None) -> None:
             "--threads",
             str(threads or settings.worker_threads),
         ]
-        child = subprocess.Popen(command, env={**os.environ, "DATABASE_URL": url.text})  # noqa: S603
+        environment = {**os.environ, "DATABASE_URL": url.text}
+        prefetch = prefetch or settings.worker_prefetch
+        if prefetch is not None:
+            # dramatiq's worker reads its queues' prefetch from here.
+            environment["dramatiq_queue_prefetch"] = str(prefetch)
+        child = subprocess.Popen(command, env=environment)  # noqa: S603
         try:
             status = child.wait()
         except ServiceStoppedError as stop:

@@ -11,12 +11,12 @@ import json
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from pulseshop.adapters.postgres.database import PostgresDatabase
 
-__all__ = ["append_audit", "append_outbox"]
+__all__ = ["append_audit", "append_outbox", "append_outbox_rows"]
 
 INSERT_AUDIT_SQL: Final = """
     INSERT INTO audit_log (actor_user_id, action, target_type, target_id, details, created_at)
@@ -62,6 +62,33 @@ async def append_outbox(
         TypeError: ``payload`` holds a value JSON cannot represent.
     """
     return int(await database.fetch_value(INSERT_OUTBOX_SQL, topic, _json(payload), now))
+
+
+INSERT_OUTBOX_ROWS_SQL: Final = """
+    INSERT INTO outbox (topic, payload, created_at)
+    SELECT $1, p.payload, $3
+    FROM unnest($2::jsonb[]) WITH ORDINALITY AS p (payload, n)
+    ORDER BY p.n
+"""
+
+
+async def append_outbox_rows(
+    database: PostgresDatabase,
+    *,
+    topic: str,
+    payloads: Sequence[Mapping[str, object]],
+    now: datetime,
+) -> None:
+    """Queue each of ``payloads``, in order, for the relay to publish on ``topic``.
+
+    Raises:
+        ValueError: a payload holds a NaN or an infinity.
+        TypeError: a payload holds a value JSON cannot represent.
+    """
+    if payloads:
+        await database.execute(
+            INSERT_OUTBOX_ROWS_SQL, topic, [_json(payload) for payload in payloads], now
+        )
 
 
 def _json(document: Mapping[str, object]) -> str:

@@ -28,11 +28,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final, TypeVar, assert_never
+from typing import TYPE_CHECKING, Final, assert_never
 
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
+from pulseshop.core.json_reading import JsonReader
 from pulseshop.core.money import (
     Currency,
     Money,
@@ -69,18 +70,13 @@ from pulseshop.core.pricing.validation import quantity_problems, validate
 from pulseshop.core.problems import Problem, ProblemCode, Problems, at
 
 if TYPE_CHECKING:
-    import enum
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from pulseshop.core.pricing.result import Quote
     from pulseshop.core.pricing.rules import Action, Condition
 
 __all__ = ["decode_request", "encode_quote", "encode_request", "price_json"]
 
-_T = TypeVar("_T")
-_E = TypeVar("_E", bound="enum.Enum")
-_DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_MAX_DECIMAL_DIGITS: Final = 40
 _PLACEHOLDER_CURRENCY: Final = Currency("XXX", 2)
 _TAX_PATH: Final = re.compile(r"taxes\[([0-9]+)\]")
 
@@ -93,107 +89,9 @@ def price_json(data: object) -> Result[dict[str, object], Problems]:
 # ---------------------------------------------------------------- decoding
 
 
-class _Decoder:
-    """Reads JSON values, noting each problem and standing in for bad values."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def fail(self, path: str, code: ProblemCode, message: str) -> None:
-        self.problems.append(Problem(path, code, message))
-
-    def fields(
-        self, path: str, value: object, required: tuple[str, ...], optional: tuple[str, ...]
-    ) -> dict[str, object] | None:
-        """A JSON object: names its missing and unknown fields; None when not an object."""
-        if not isinstance(value, dict):
-            self.fail(path, ProblemCode.WRONG_TYPE, "must be an object")
-            return None
-        for name in required:
-            if name not in value:
-                self.fail(at(path, name), ProblemCode.REQUIRED, "is required")
-        known = set(required) | set(optional)
-        for name in value:
-            if name not in known:
-                self.fail(at(path, str(name)), ProblemCode.UNKNOWN_FIELD, "is not a known field")
-        return {str(name): item for name, item in value.items() if name in known}
-
-    def list_of(self, path: str, value: object, read: Callable[[str, object], _T]) -> list[_T]:
-        """A JSON list, read item by item. A bad item is read as a stand-in, never dropped,
-        so each item keeps its index and `validate` names the same paths as the input."""
-        if not isinstance(value, list):
-            self.fail(path, ProblemCode.WRONG_TYPE, "must be a list")
-            return []
-        return [read(at(path, index), item) for index, item in enumerate(value)]
-
-    def text(self, path: str, value: object, default: str = "") -> str:
-        if not isinstance(value, str):
-            self.fail(path, ProblemCode.WRONG_TYPE, "must be a string")
-            return default
-        return value
-
-    def optional_text(self, path: str, value: object) -> str | None:
-        return None if value is None else self.text(path, value)
-
-    def texts(self, path: str, value: object) -> frozenset[str]:
-        return frozenset(self.list_of(path, value, self.text))
-
-    def boolean(self, path: str, value: object) -> bool:
-        if not isinstance(value, bool):
-            self.fail(path, ProblemCode.WRONG_TYPE, "must be true or false")
-            return False
-        return value
-
-    def integer(self, path: str, value: object, default: int = 0) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, ProblemCode.WRONG_TYPE, "must be an integer")
-            return default
-        return value
-
-    def decimal(self, path: str, value: object) -> Decimal:
-        """A decimal string such as "12.30"; a stand-in zero when it is not one."""
-        if not isinstance(value, str):
-            self.fail(path, ProblemCode.INVALID_DECIMAL, 'must be a decimal string such as "12.30"')
-            return Decimal(0)
-        if len(value) > _MAX_DECIMAL_DIGITS or not _DECIMAL.fullmatch(value):
-            self.fail(path, ProblemCode.INVALID_DECIMAL, f"{value[:50]!r} is not a decimal number")
-            return Decimal(0)
-        number = Decimal(value)
-        # "-0.0" is zero: without its sign, so it never comes back out as "-0.0".
-        return number.copy_abs() if number.is_zero() else number
-
-    def moment(self, path: str, value: object) -> datetime:
-        """An ISO 8601 date and time with its UTC offset."""
-        stand_in = datetime(2000, 1, 1, tzinfo=UTC)
-        if not isinstance(value, str):
-            self.fail(path, ProblemCode.INVALID_DATETIME, "must be an ISO 8601 date-time string")
-            return stand_in
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(
-                path, ProblemCode.INVALID_DATETIME, f"{value[:50]!r} is not an ISO 8601 date-time"
-            )
-            return stand_in
-        if moment.tzinfo is None:
-            self.fail(
-                path, ProblemCode.INVALID_DATETIME, "must include a UTC offset (say Z or +01:00)"
-            )
-            return stand_in
-        return moment
-
-    def choice(self, path: str, value: object, kind: type[_E], default: _E) -> _E:
-        for member in kind:
-            if member.value == value:
-                return member
-        names = ", ".join(str(member.value) for member in kind)
-        self.fail(path, ProblemCode.INVALID_CHOICE, f"must be one of {names}")
-        return default
-
-
 def decode_request(data: object) -> Result[QuoteRequest, Problems]:
     """A `QuoteRequest` from parsed JSON, or every problem with its JSON path."""
-    decoder = _Decoder()
+    decoder = JsonReader()
     fields = decoder.fields(
         "",
         data,
@@ -269,7 +167,7 @@ def _at_json_path(problem: Problem, rate_categories: Sequence[str]) -> Problem:
     return Problem(path, problem.code, problem.message)
 
 
-def _currency(decoder: _Decoder, value: object) -> Currency:
+def _currency(decoder: JsonReader, value: object) -> Currency:
     code = decoder.text("currency", value, default="XXX")
     found = currency_of(code)
     if not is_successful(found):
@@ -279,11 +177,11 @@ def _currency(decoder: _Decoder, value: object) -> Currency:
     return found.unwrap()
 
 
-def _money(decoder: _Decoder, path: str, value: object, currency: Currency) -> Money:
+def _money(decoder: JsonReader, path: str, value: object, currency: Currency) -> Money:
     return Money(decoder.decimal(path, value), currency)
 
 
-def _line(decoder: _Decoder, path: str, value: object, currency: Currency) -> Line:
+def _line(decoder: JsonReader, path: str, value: object, currency: Currency) -> Line:
     fields = decoder.fields(
         path,
         value,
@@ -294,7 +192,7 @@ def _line(decoder: _Decoder, path: str, value: object, currency: Currency) -> Li
         fields = {}  # not an object (reported): an empty one stands in
     line_currency = currency
     if "currency" in fields:
-        line_currency = _currency_at(decoder, at(path, "currency"), fields["currency"], currency)
+        line_currency = decoder.currency(at(path, "currency"), fields["currency"], currency)
     quantity_path = at(path, "quantity")
     raw_quantity = fields.get("quantity", 1)
     quantity_problems_found = quantity_problems(quantity_path, raw_quantity)
@@ -317,16 +215,7 @@ def _line(decoder: _Decoder, path: str, value: object, currency: Currency) -> Li
     )
 
 
-def _currency_at(decoder: _Decoder, path: str, value: object, fallback: Currency) -> Currency:
-    code = decoder.text(path, value, default=fallback.code)
-    found = currency_of(code)
-    if not is_successful(found):
-        decoder.fail(path, ProblemCode.UNKNOWN_CURRENCY, found.failure())
-        return fallback
-    return found.unwrap()
-
-
-def _tax_policy(decoder: _Decoder, fields: Mapping[str, object]) -> TaxPolicy:
+def _tax_policy(decoder: JsonReader, fields: Mapping[str, object]) -> TaxPolicy:
     taxes: list[Tax] = []
     rates = fields.get("tax_rates", {})
     if isinstance(rates, dict):
@@ -347,7 +236,7 @@ def _tax_policy(decoder: _Decoder, fields: Mapping[str, object]) -> TaxPolicy:
     )
 
 
-def _tax(decoder: _Decoder, path: str, value: object) -> Tax:
+def _tax(decoder: JsonReader, path: str, value: object) -> Tax:
     fields = decoder.fields(
         path,
         value,
@@ -369,7 +258,7 @@ def _tax(decoder: _Decoder, path: str, value: object) -> Tax:
     )
 
 
-def _shipping_tax(decoder: _Decoder, value: object) -> ShippingTax:
+def _shipping_tax(decoder: JsonReader, value: object) -> ShippingTax:
     fields = decoder.fields("shipping_tax", value, required=(), optional=("mode", "category"))
     if fields is None:
         return ShippingTax()
@@ -384,7 +273,7 @@ def _shipping_tax(decoder: _Decoder, value: object) -> ShippingTax:
     return ShippingTax(mode, category)
 
 
-def _rounding(decoder: _Decoder, value: object) -> RoundingPolicy:
+def _rounding(decoder: JsonReader, value: object) -> RoundingPolicy:
     fields = decoder.fields("rounding", value, required=(), optional=("mode", "level"))
     if fields is None:
         return RoundingPolicy()
@@ -398,7 +287,7 @@ def _rounding(decoder: _Decoder, value: object) -> RoundingPolicy:
     )
 
 
-def _customer(decoder: _Decoder, value: object) -> Customer:
+def _customer(decoder: JsonReader, value: object) -> Customer:
     fields = decoder.fields(
         "customer", value, required=(), optional=("id", "group", "tax_exemption")
     )
@@ -411,7 +300,7 @@ def _customer(decoder: _Decoder, value: object) -> Customer:
     )
 
 
-def _zone(decoder: _Decoder, path: str, value: object) -> Zone:
+def _zone(decoder: JsonReader, path: str, value: object) -> Zone:
     fields = decoder.fields(path, value, required=(), optional=("country", "region"))
     if fields is None:
         return Zone()
@@ -421,7 +310,7 @@ def _zone(decoder: _Decoder, path: str, value: object) -> Zone:
     )
 
 
-def _usage(decoder: _Decoder, value: object) -> dict[str, RuleUsage]:
+def _usage(decoder: JsonReader, value: object) -> dict[str, RuleUsage]:
     if not isinstance(value, dict):
         decoder.fail("usage", ProblemCode.WRONG_TYPE, "must be an object of rule id to counts")
         return {}
@@ -437,7 +326,7 @@ def _usage(decoder: _Decoder, value: object) -> dict[str, RuleUsage]:
     return usage
 
 
-def _selector(decoder: _Decoder, path: str, fields: Mapping[str, object]) -> LineSelector:
+def _selector(decoder: JsonReader, path: str, fields: Mapping[str, object]) -> LineSelector:
     return LineSelector(
         skus=decoder.texts(at(path, "skus"), fields["skus"]) if "skus" in fields else None,
         categories=(
@@ -448,7 +337,7 @@ def _selector(decoder: _Decoder, path: str, fields: Mapping[str, object]) -> Lin
     )
 
 
-def _rule(decoder: _Decoder, path: str, value: object, currency: Currency) -> PriceRule:
+def _rule(decoder: JsonReader, path: str, value: object, currency: Currency) -> PriceRule:
     fields = decoder.fields(
         path,
         value,
@@ -496,14 +385,14 @@ def _rule(decoder: _Decoder, path: str, value: object, currency: Currency) -> Pr
     )
 
 
-def _optional_int(decoder: _Decoder, path: str, value: object) -> int | None:
+def _optional_int(decoder: JsonReader, path: str, value: object) -> int | None:
     return None if value is None else decoder.integer(path, value)
 
 
 _SELECTOR_FIELDS = ("skus", "categories")
 
 
-def _condition(decoder: _Decoder, path: str, value: object, currency: Currency) -> Condition:
+def _condition(decoder: JsonReader, path: str, value: object, currency: Currency) -> Condition:
     kind = _kind(decoder, path, value, _CONDITION_FIELDS)
     if kind is None:
         return HasItems(LineSelector())  # a stand-in that holds no further problems
@@ -559,7 +448,7 @@ _ACTION_FIELDS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
 
 
 def _kind(
-    decoder: _Decoder,
+    decoder: JsonReader,
     path: str,
     value: object,
     kinds: Mapping[str, object],
@@ -576,7 +465,7 @@ def _kind(
     return str(kind)
 
 
-def _action(decoder: _Decoder, path: str, value: object, currency: Currency) -> Action | None:
+def _action(decoder: JsonReader, path: str, value: object, currency: Currency) -> Action | None:
     kind = _kind(decoder, path, value, _ACTION_FIELDS)
     if kind is None:
         return None
@@ -620,7 +509,7 @@ def _action(decoder: _Decoder, path: str, value: object, currency: Currency) -> 
             return FreeShipping()
 
 
-def _tier(decoder: _Decoder, path: str, value: object, currency: Currency) -> Tier:
+def _tier(decoder: JsonReader, path: str, value: object, currency: Currency) -> Tier:
     fields = decoder.fields(path, value, required=("min_quantity", "unit_price"), optional=())
     if fields is None:
         fields = {}  # not an object (reported): an empty one stands in

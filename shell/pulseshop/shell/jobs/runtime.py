@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final, final
 import dramatiq
 
 from pulseshop.adapters.jobs import WorkerLoop
+from pulseshop.adapters.jobs_admin import queue_depth
 from pulseshop.adapters.mail import SmtpTransport
 from pulseshop.adapters.postgres.orders import load_order
 from pulseshop.adapters.postgres.receipts import (
@@ -27,6 +28,7 @@ from pulseshop.adapters.postgres.receipts import (
     record_receipt,
 )
 from pulseshop.adapters.postgres.users import emails_of
+from pulseshop.shell.feed.consumer import consume_feed_events
 from pulseshop.shell.receipts import receipt_message, receipt_message_id
 
 if TYPE_CHECKING:
@@ -40,7 +42,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RECEIPTS_QUEUE: Final = "receipts"
-QUEUES: Final = (RECEIPTS_QUEUE,)
+FEED_QUEUE: Final = "feed"
+QUEUES: Final = (RECEIPTS_QUEUE, FEED_QUEUE)
 """Every queue the service's jobs use."""
 
 RECEIPT_TOPIC: Final = "email.receipt"
@@ -48,6 +51,9 @@ RECEIPT_TOPIC: Final = "email.receipt"
 
 RECEIPT_MAX_RETRIES: Final = 8
 """A receipt is retried for about half an hour of SMTP trouble before it is dead-lettered."""
+
+FEED_MAX_RETRIES: Final = 10
+"""A message of feed events is retried for about ten minutes of database trouble."""
 
 WORKER_STOP_MS: Final = 10_000
 """How long stopping the in-service worker waits for the jobs in progress."""
@@ -77,6 +83,7 @@ class Jobs:
         self._clock = clock
         self._worker: dramatiq.Worker | None = None
         self._worker_threads: int | None = None
+        self._worker_prefetch: int | None = None
         self._booting = threading.Lock()
         self.send_receipt: dramatiq.Actor[[int], None] = dramatiq.actor(
             broker=broker,
@@ -84,6 +91,12 @@ class Jobs:
             queue_name=RECEIPTS_QUEUE,
             max_retries=RECEIPT_MAX_RETRIES,
         )(self._run_send_receipt)
+        self.apply_feed_events: dramatiq.Actor[[list[dict[str, object]]], None] = dramatiq.actor(
+            broker=broker,
+            actor_name="apply_feed_events",
+            queue_name=FEED_QUEUE,
+            max_retries=FEED_MAX_RETRIES,
+        )(self._run_apply_feed_events)
 
     @property
     def topics(self) -> Collection[str]:
@@ -98,6 +111,22 @@ class Jobs:
                 self.send_receipt.send(_order_id(row))
             else:  # pragma: no cover - claimed by topic, so never
                 raise ValueError(f"no job for outbox topic {row.topic!r}")
+
+    def send_feed_events(self, events: list[dict[str, object]]) -> None:
+        """Queue one message of feed events (blocking I/O with a network broker)."""
+        self._boot_worker()
+        self.apply_feed_events.send(events)
+
+    def feed_depth(self) -> int:
+        """The messages waiting on the feed queue (blocking I/O with a network broker)."""
+        return queue_depth(self.broker, FEED_QUEUE)
+
+    def _run_apply_feed_events(self, events: list[dict[str, object]]) -> None:
+        self._loop.run(self._apply_feed_events(events))
+
+    async def _apply_feed_events(self, events: list[dict[str, object]]) -> None:
+        database = await self._loop.database()
+        await consume_feed_events(database, events, now=self._clock())
 
     def _run_send_receipt(self, order_id: int) -> None:
         self._loop.run(self._send_receipt(order_id))
@@ -140,11 +169,16 @@ class Jobs:
                 ),
             )
 
-    def start_worker(self, *, threads: int = 4, lazily: bool = True) -> None:
-        """Run this broker's jobs in this process (the embedded broker's worker). ``lazily``,
-        the worker boots with the first job handed over, so a process that queues none (a
-        node that takes no orders, most tests) never runs one; else it boots now."""
+    def start_worker(
+        self, *, threads: int = 4, prefetch: int | None = None, lazily: bool = True
+    ) -> None:
+        """Run this broker's jobs in this process (the embedded broker's worker), on
+        ``threads`` threads, each queue's consumer holding at most ``prefetch`` messages
+        taken and not yet done (None: twice the threads). ``lazily``, the worker boots with
+        the first job handed over, so a process that queues none (a node that takes no
+        orders, most tests) never runs one; else it boots now."""
         self._worker_threads = threads
+        self._worker_prefetch = prefetch
         if not lazily:
             self._boot_worker()
 
@@ -155,6 +189,8 @@ class Jobs:
             worker = dramatiq.Worker(
                 self.broker, worker_threads=self._worker_threads, worker_timeout=100
             )
+            if self._worker_prefetch is not None:
+                worker.queue_prefetch = self._worker_prefetch
             worker.start()
             self._worker = worker
 

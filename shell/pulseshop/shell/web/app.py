@@ -33,6 +33,7 @@ from pulseshop.shell.channels import ChannelHub, ChannelSocket, listen_for_order
 from pulseshop.shell.channels.socket import PATH as CHANNELS_PATH
 from pulseshop.shell.checkout import Checkout
 from pulseshop.shell.config import Settings
+from pulseshop.shell.feed.intake import FeedIntake
 from pulseshop.shell.jobs.runtime import Jobs
 from pulseshop.shell.order_actions import OrderActions
 from pulseshop.shell.order_feed import OutboxRelay, PostgresOrderFeed
@@ -43,6 +44,7 @@ from pulseshop.shell.web.auth import Authenticator
 from pulseshop.shell.web.browser_sessions import BrowserSessions, load_secret_key
 from pulseshop.shell.web.cart_api import CartApi
 from pulseshop.shell.web.catalog_api import CatalogApi
+from pulseshop.shell.web.feed_api import FeedApi
 from pulseshop.shell.web.health import Readyz, healthz
 from pulseshop.shell.web.me_api import MeApi
 from pulseshop.shell.web.orders_api import OrdersApi
@@ -139,6 +141,13 @@ def create_app(
         clock=_utc_now,
     )
     relay = OutboxRelay(database, pubsub, jobs=jobs)
+    intake = FeedIntake(
+        database,
+        send=jobs.send_feed_events,
+        depth=jobs.feed_depth,
+        queue_limit=settings.feed_queue_limit,
+        clock=_utc_now,
+    )
     hub = ChannelHub(PostgresOrderFeed(database), clock=_utc_now)
     actions = OrderActions(database, gateway, clock=_utc_now, committed=relay.wake)
     checkout = Checkout(
@@ -157,7 +166,7 @@ def create_app(
         await pubsub.connect()
         if settings.broker_url is None:
             # The embedded broker's queue is in this process: so is its worker.
-            jobs.start_worker(threads=settings.worker_threads)
+            jobs.start_worker(threads=settings.worker_threads, prefetch=settings.worker_prefetch)
         subscribed = asyncio.Event()
         caches_subscribed = asyncio.Event()
         sweeps = [
@@ -232,6 +241,7 @@ def create_app(
         *QuotesApi(authenticator).routes(),
         *CatalogApi(database, products, authenticator).routes(),
         *MeApi(authenticator, database, invalidations, clock=_utc_now).routes(),
+        *FeedApi(authenticator, intake).routes(),
         WebSocketRoute(
             CHANNELS_PATH,
             ChannelSocket(

@@ -63,11 +63,11 @@ async def capped_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def json_value(request: Request) -> object:
-    """The body's JSON value (413 when over `MAX_BODY`, 422 when it is not UTF-8 JSON
+async def json_value(request: Request, limit: int = MAX_BODY) -> object:
+    """The body's JSON value (413 when over ``limit`` bytes, 422 when it is not UTF-8 JSON
     text; errors name the field ``body``)."""
     raw = bytearray()
-    async for chunk in capped_chunks(request, MAX_BODY):
+    async for chunk in capped_chunks(request, limit):
         raw += chunk
     try:
         # JSON between systems is UTF-8 (RFC 8259): `json.loads` of bytes would guess

@@ -1,0 +1,371 @@
+"""Orders placed on a marketplace, as its feed of events tells them: each event checked
+(`decode_event`, `read_batch`) and folded into the order it is about (`apply_event`).
+
+A marketplace reports what happens to the orders it takes for the shop: placed (with the
+total), paid, shipped, cancelled, refunded (with the amount). Events of one order can
+arrive in any order and from several workers at once, so an order's state is a fold that
+does not depend on their order: amounts add up, and the status follows from the facts
+(`status_of`). Folding the same event twice counts it twice: the shell applies each
+``event_id`` once.
+
+>>> from datetime import UTC, datetime
+>>> placed = decode_event({
+...     "event_id": "zl-1001-1", "type": "order.placed", "marketplace": "zalando",
+...     "order_ref": "1001", "occurred_at": "2026-12-05T10:00:00Z",
+...     "currency": "EUR", "amount": "24.00",
+... }).unwrap()
+>>> order = apply_event(None, placed).unwrap()
+>>> order.status.value, order.currency.code, order.total
+('placed', 'EUR', Decimal('24.00'))
+>>> [str(problem) for problem in decode_event({"event_id": "", "type": "order.lost"}).failure()]
+... # doctest: +NORMALIZE_WHITESPACE
+['marketplace: is required', 'order_ref: is required', 'occurred_at: is required',
+ 'event_id: must be 1 to 128 letters, digits or ._:- characters',
+ 'type: must be one of order.placed, order.paid, order.shipped, order.cancelled,
+  order.refunded']
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final, final
+
+import attrs
+from returns.result import Failure, Result, Success
+
+from pulseshop.core.json_reading import JsonReader
+from pulseshop.core.money import EUR, Currency, Money, amount_text
+from pulseshop.core.pricing.validation import amount_problems, text_problems
+from pulseshop.core.problems import Problem, ProblemCode, Problems
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+
+class EventType(enum.Enum):
+    """What happened to a marketplace order."""
+
+    PLACED = "order.placed"
+    PAID = "order.paid"
+    SHIPPED = "order.shipped"
+    CANCELLED = "order.cancelled"
+    REFUNDED = "order.refunded"
+
+
+class MarketplaceStatus(enum.Enum):
+    """Where a marketplace order stands (`status_of` says how it is found)."""
+
+    PLACED = "placed"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+
+_WITH_AMOUNT: Final = frozenset({EventType.PLACED, EventType.PAID, EventType.REFUNDED})
+"""The events that carry a ``currency`` and an ``amount`` (and only they may)."""
+
+_WITH_REASON: Final = frozenset({EventType.CANCELLED, EventType.REFUNDED})
+"""The events that may say why."""
+
+EVENT_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+"""An event's id: unique across every marketplace (prefix it with the marketplace's name)."""
+
+MARKETPLACE_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A marketplace's name: lower-case letters, digits, ``_`` and ``-``."""
+
+MAX_ORDER_REF: Final = 128
+"""The longest order reference a marketplace may use."""
+
+MAX_BATCH: Final = 1000
+"""The most events one batch may carry."""
+
+_FIELDS: Final = ("event_id", "type", "marketplace", "order_ref", "occurred_at")
+_OPTIONAL: Final = ("currency", "amount", "reason")
+
+
+@final
+@attrs.frozen
+class FeedEvent:
+    """One event of a marketplace's feed, checked. ``amount`` is there for placed (the
+    order's total), paid and refunded events, in the order's currency."""
+
+    event_id: str
+    type: EventType
+    marketplace: str
+    order_ref: str
+    occurred_at: datetime
+    amount: Money | None = None
+    reason: str | None = None
+
+
+@final
+@attrs.frozen
+class Rejection:
+    """An event of a batch that was refused: its index in the batch (or line number in a
+    file), its id when it had a readable one, and everything wrong with it."""
+
+    index: int
+    event_id: str | None
+    problems: Problems
+
+
+@final
+@attrs.frozen
+class BatchReading:
+    """A batch, read: the events to apply with their indexes, and the ones refused."""
+
+    accepted: tuple[tuple[int, FeedEvent], ...]
+    rejected: tuple[Rejection, ...]
+
+
+@final
+@attrs.frozen
+class MarketplaceOrder:
+    """A marketplace order as its events so far tell it.
+
+    ``currency`` is unknown (None) until an event with an amount arrives, ``total`` until
+    its placed event does; ``paid`` and ``refunded`` add up the paid and refunded events
+    (amounts in ``currency``); ``seen`` holds the kinds of events folded in, ``events``
+    counts them, and ``last_event_at`` is the latest moment among them.
+    """
+
+    marketplace: str
+    order_ref: str
+    currency: Currency | None
+    status: MarketplaceStatus
+    total: Decimal | None
+    paid: Decimal
+    refunded: Decimal
+    seen: frozenset[EventType]
+    events: int
+    last_event_at: datetime
+
+
+# ---------------------------------------------------------------- reading events
+
+
+def decode_event(data: object) -> Result[FeedEvent, Problems]:
+    """A `FeedEvent` from a parsed JSON value, or every problem with its field."""
+    reader = JsonReader()
+    fields = reader.fields("", data, required=_FIELDS, optional=_OPTIONAL)
+    if fields is None:
+        return Failure(tuple(reader.problems))
+    event_id = _event_id(reader, fields.get("event_id"))
+    known = len(reader.problems)
+    kind = reader.choice("type", fields.get("type", ""), EventType, EventType.PLACED)
+    # The fields an event type asks for are checked only once the type is known.
+    typed = len(reader.problems) == known
+    marketplace = _marketplace(reader, fields)
+    order_ref = _order_ref(reader, fields)
+    occurred_at = reader.moment("occurred_at", fields.get("occurred_at", ""))
+    amount = _amount(reader, fields, kind) if typed else None
+    reason = _reason(reader, fields, kind) if typed else None
+    if reader.problems:
+        return Failure(tuple(_required_once(reader.problems)))
+    return Success(FeedEvent(event_id, kind, marketplace, order_ref, occurred_at, amount, reason))
+
+
+def _required_once(problems: Sequence[Problem]) -> list[Problem]:
+    """A missing field is said once (not also as having the wrong type)."""
+    missing = {problem.path for problem in problems if problem.code is ProblemCode.REQUIRED}
+    return [
+        problem
+        for problem in problems
+        if problem.code is ProblemCode.REQUIRED or problem.path not in missing
+    ]
+
+
+def _event_id(reader: JsonReader, value: object) -> str:
+    if value is None:
+        return ""  # reported as required
+    if not isinstance(value, str) or not EVENT_ID_PATTERN.fullmatch(value):
+        reader.fail(
+            "event_id",
+            ProblemCode.WRONG_TYPE,
+            "must be 1 to 128 letters, digits or ._:- characters",
+        )
+        return ""
+    return value
+
+
+def _marketplace(reader: JsonReader, fields: dict[str, object]) -> str:
+    value = fields.get("marketplace")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not MARKETPLACE_PATTERN.fullmatch(value):
+        reader.fail(
+            "marketplace",
+            ProblemCode.WRONG_TYPE,
+            "must be 1 to 64 lower-case letters, digits, _ or -, starting with a letter or digit",
+        )
+        return ""
+    return value
+
+
+def _order_ref(reader: JsonReader, fields: dict[str, object]) -> str:
+    if "order_ref" not in fields:
+        return ""
+    value = reader.text("order_ref", fields["order_ref"])
+    if not value.isprintable() or value != value.strip():
+        reader.fail(
+            "order_ref", ProblemCode.WRONG_TYPE, "must be printable, without surrounding spaces"
+        )
+    elif len(value) > MAX_ORDER_REF or not value:
+        reader.fail(
+            "order_ref", ProblemCode.OUT_OF_RANGE, f"must be 1 to {MAX_ORDER_REF} characters"
+        )
+    return value
+
+
+def _amount(reader: JsonReader, fields: dict[str, object], kind: EventType) -> Money | None:
+    if kind not in _WITH_AMOUNT:
+        for name in ("currency", "amount"):
+            if name in fields:
+                reader.fail(name, ProblemCode.UNKNOWN_FIELD, f"is not a field of {kind.value}")
+        return None
+    for name in ("currency", "amount"):
+        if name not in fields:
+            reader.fail(name, ProblemCode.REQUIRED, f"is required for {kind.value}")
+    if "currency" not in fields or "amount" not in fields:
+        return None
+    currency = reader.currency("currency", fields["currency"], EUR)
+    amount = reader.decimal("amount", fields["amount"])
+    found = amount_problems("amount", amount, currency)
+    if not found and amount == 0:
+        found = [Problem("amount", ProblemCode.OUT_OF_RANGE, "must be more than zero")]
+    reader.problems.extend(found)
+    return Money(amount, currency)
+
+
+def _reason(reader: JsonReader, fields: dict[str, object], kind: EventType) -> str | None:
+    if "reason" not in fields:
+        return None
+    if kind not in _WITH_REASON:
+        reader.fail("reason", ProblemCode.UNKNOWN_FIELD, f"is not a field of {kind.value}")
+        return None
+    value = reader.text("reason", fields["reason"])
+    reader.problems.extend(text_problems("reason", value))
+    return value
+
+
+def read_batch(items: Sequence[object], *, first_index: int = 0) -> BatchReading:
+    """Every item of a batch checked on its own: a bad one is refused with its index
+    (counted from ``first_index``), the others are accepted whatever it holds."""
+    accepted: list[tuple[int, FeedEvent]] = []
+    rejected: list[Rejection] = []
+    for index, item in enumerate(items, start=first_index):
+        decoded = decode_event(item)
+        if isinstance(decoded, Success):
+            accepted.append((index, decoded.unwrap()))
+        else:
+            rejected.append(Rejection(index, _readable_id(item), decoded.failure()))
+    return BatchReading(tuple(accepted), tuple(rejected))
+
+
+def _readable_id(item: object) -> str | None:
+    if isinstance(item, dict):
+        value = item.get("event_id")
+        if isinstance(value, str) and EVENT_ID_PATTERN.fullmatch(value):
+            return value
+    return None
+
+
+def encode_event(event: FeedEvent) -> dict[str, object]:
+    """The event as JSON again: `decode_event` reads it back to an equal event."""
+    data: dict[str, object] = {
+        "event_id": event.event_id,
+        "type": event.type.value,
+        "marketplace": event.marketplace,
+        "order_ref": event.order_ref,
+        "occurred_at": event.occurred_at.isoformat(),
+    }
+    if event.amount is not None:
+        data["currency"] = event.amount.currency.code
+        data["amount"] = amount_text(event.amount)
+    if event.reason is not None:
+        data["reason"] = event.reason
+    return data
+
+
+# ---------------------------------------------------------------- folding events
+
+
+def apply_event(
+    order: MarketplaceOrder | None, event: FeedEvent
+) -> Result[MarketplaceOrder, Problem]:
+    """The order once ``event`` is counted in; ``order`` is None for its first event.
+
+    Refused when the event's currency is not the order's, or when it is about another order.
+    """
+    if order is None:
+        order = MarketplaceOrder(
+            event.marketplace,
+            event.order_ref,
+            None,
+            MarketplaceStatus.PLACED,
+            None,
+            Decimal(0),
+            Decimal(0),
+            frozenset(),
+            0,
+            event.occurred_at,
+        )
+    if (order.marketplace, order.order_ref) != (event.marketplace, event.order_ref):
+        return Failure(
+            Problem("order_ref", ProblemCode.NOT_FOUND, "the event is about another order")
+        )
+    currency = order.currency
+    if event.amount is not None:
+        if currency not in {None, event.amount.currency}:
+            return Failure(
+                Problem(
+                    "currency",
+                    ProblemCode.MIXED_CURRENCIES,
+                    f"is {event.amount.currency.code}, the order is in {currency}",
+                )
+            )
+        currency = event.amount.currency
+    return Success(_counted(attrs.evolve(order, currency=currency), event))
+
+
+def _counted(order: MarketplaceOrder, event: FeedEvent) -> MarketplaceOrder:
+    amount = Decimal(0) if event.amount is None else event.amount.amount
+    total, paid, refunded = order.total, order.paid, order.refunded
+    match event.type:
+        case EventType.PLACED:
+            total = amount
+        case EventType.PAID:
+            paid += amount
+        case EventType.REFUNDED:
+            refunded += amount
+        case _:
+            pass
+    seen = order.seen | {event.type}
+    return attrs.evolve(
+        order,
+        status=status_of(seen, paid, refunded),
+        total=total,
+        paid=paid,
+        refunded=refunded,
+        seen=seen,
+        events=order.events + 1,
+        last_event_at=max(order.last_event_at, event.occurred_at),
+    )
+
+
+def status_of(seen: frozenset[EventType], paid: Decimal, refunded: Decimal) -> MarketplaceStatus:
+    """Where an order stands, from the kinds of events seen and the sums paid and refunded:
+    a function of the facts, not of the order they arrived in."""
+    if EventType.CANCELLED in seen:
+        return MarketplaceStatus.CANCELLED
+    if refunded > 0 and refunded >= paid:
+        return MarketplaceStatus.REFUNDED
+    if EventType.SHIPPED in seen:
+        return MarketplaceStatus.SHIPPED
+    if paid > 0:
+        return MarketplaceStatus.PAID
+    return MarketplaceStatus.PLACED
