@@ -5,118 +5,46 @@ real Redis and RabbitMQ."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import itertools
 import signal
 import uuid
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import dramatiq
-import httpx2
 import pika
 import pika.exceptions
 import pytest
 import redis
 
 from pulseshop.adapters.jobs import broker_for
-from pulseshop.adapters.mail import MailDirectory
-from pulseshop.adapters.postgres import PostgresDatabase
 from pulseshop.adapters.pubsub import PubSub
-from pulseshop.shell.config import Settings
-from pulseshop.shell.jobs.runtime import QUEUES, Jobs
 from pulseshop.shell.order_feed import OutboxRelay
-from pulseshop.shell.web import create_app
 from tests.shell.api_support import bearer
+from tests.shell.job_support import (
+    RABBITMQ,
+    REDIS,
+    eventually,
+    flush,
+    flush_url,
+    mails,
+    need,
+    service,
+    worker,
+)
 from tests.support.processes import PULSESHOP, environment, free_port, run_pulseshop
-from tests.support.services import missing_service, reachable
 from tests.support.shop import stock_product
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
-    from pulseshop.adapters.postgres import PostgresUrl
+    import httpx2
+
+    from pulseshop.adapters.postgres import PostgresDatabase, PostgresUrl
     from pulseshop.adapters.postgres.outbox_jobs import JobRow
+    from pulseshop.shell.jobs.runtime import Jobs
 
 pytestmark = pytest.mark.integration
-
-REDIS: Final = "redis://127.0.0.1:6379/14"
-RABBITMQ: Final = "amqp://guest:guest@127.0.0.1:5672/%2F"
-WAIT_SECONDS: Final = 15.0
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def need(url: str) -> None:
-    """Fail (under CI) or skip when the broker of ``url`` is not running."""
-    port = 6379 if url.startswith("redis") else 5672
-    if not reachable("127.0.0.1", port):
-        missing_service(f"the broker at 127.0.0.1:{port}")
-
-
-def flush(broker: dramatiq.Broker) -> None:
-    """Empty the broker's queues and dead letters, whatever earlier runs left there."""
-    if broker.__class__.__name__ == "RedisBroker":
-        client = redis.Redis.from_url(REDIS)
-        for key in client.scan_iter("dramatiq:*"):
-            client.delete(key)
-    elif broker.__class__.__name__ == "RabbitmqBroker":
-        for queue in {*QUEUES, *broker.get_declared_queues()}:
-            broker.flush(queue)
-    else:
-        broker.flush_all()
-
-
-def flush_url(url: str) -> None:
-    """Empty the queues of the broker at ``url``."""
-    broker = broker_for(url)
-    try:
-        flush(broker)
-    finally:
-        broker.close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until ``check()`` is true, at most `WAIT_SECONDS` (a job runs elsewhere: there is
-    nothing to await but its effect)."""
-    async with asyncio.timeout(WAIT_SECONDS):
-        while not await check():  # noqa: ASYNC110 - polling the database, not an event
-            await asyncio.sleep(0.05)
-
-
-def mails(directory: Path) -> list[email.message.EmailMessage]:
-    if not directory.exists():
-        return []
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted(directory.glob("*.eml"))
-    ]
-
-
-@asynccontextmanager
-async def service(
-    database_url: PostgresUrl, data_dir: Path, broker_url: str | None = None
-) -> AsyncIterator[httpx2.AsyncClient]:
-    """The service, with its local state in ``data_dir``, its jobs on ``broker_url`` (the
-    embedded broker and its in-service worker when None)."""
-    environ = {
-        "PULSESHOP_DATA_DIR": str(data_dir),
-        "PULSESHOP_SECRET_KEY": "k" * 40,
-    }
-    if broker_url is not None:
-        environ["BROKER_URL"] = broker_url
-    app = create_app(
-        PostgresDatabase(database_url, min_size=1, max_size=5), Settings.from_environ(environ)
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://shop") as client:
-            yield client
 
 
 async def checkout(
@@ -213,25 +141,6 @@ class TestReceiptsOnTheEmbeddedBroker:
         [record] = await receipts(database)
         assert (record["outcome"], record["recipient"]) == ("skipped", None)
         assert mails(tmp_path / "mail") == []
-
-
-@asynccontextmanager
-async def worker(
-    database_url: PostgresUrl, broker_url: str | None, mail_dir: Path
-) -> AsyncIterator[Jobs]:
-    """A worker of the service's jobs on ``broker_url``, in this process."""
-    jobs = Jobs(
-        broker_for(broker_url),
-        database_url,
-        MailDirectory(mail_dir),
-        mail_from="PulseShop <shop@example.com>",
-        clock=_utc_now,
-    )
-    jobs.start_worker(threads=2, lazily=False)
-    try:
-        yield jobs
-    finally:
-        await jobs.stop_worker()
 
 
 @pytest.mark.usefixtures("tea")
@@ -483,7 +392,7 @@ async def test_dead_letters_are_listed_counted_and_replayed_from_the_command_lin
         assert message_id == message.message_id
     assert error == "RuntimeError: order 41 cannot be helped"
     stats = run_pulseshop("jobs", "stats", env=env)
-    assert stats.stdout.splitlines()[1].split()[1:] == (
+    assert _queue_row(stats.stdout, "receipts") == (
         ["0", "0", "0", "1"] if broker_url == REDIS else ["0", "0", "?", "1"]
     )
 
@@ -496,11 +405,17 @@ async def test_dead_letters_are_listed_counted_and_replayed_from_the_command_lin
     assert replayed.stdout.strip() == "replayed 1 job"
     after = run_pulseshop("jobs", "stats", env=env)
     # Queued again, retries reset, no longer dead (no worker runs it here).
-    assert after.stdout.splitlines()[1].split()[1:] == (
+    assert _queue_row(after.stdout, "receipts") == (
         ["1", "0", "0", "0"] if broker_url == REDIS else ["1", "0", "?", "0"]
     )
     assert run_pulseshop("jobs", "dlq", "list", env=env).stdout.strip() == "no dead letters"
     flush_url(broker_url)
+
+
+def _queue_row(stats: str, queue: str) -> list[str]:
+    """The counts of ``queue``'s row of ``pulseshop jobs stats``."""
+    [row] = [line.split() for line in stats.splitlines() if line.split()[0] == queue]
+    return row[1:]
 
 
 def test_the_queue_commands_need_a_network_broker() -> None:

@@ -128,9 +128,12 @@ class MarketplaceOrder:
     """A marketplace order as its events so far tell it.
 
     ``currency`` is unknown (None) until an event with an amount arrives, ``total`` until
-    its placed event does; ``paid`` and ``refunded`` add up the paid and refunded events
-    (amounts in ``currency``); ``seen`` holds the kinds of events folded in, ``events``
-    counts them, and ``last_event_at`` is the latest moment among them.
+    its placed event does (a marketplace that places an order again, to correct it, is
+    taken at its latest word: the total of the placed event with the latest
+    ``placed_at``, and of two at the same moment the larger); ``paid`` and ``refunded``
+    add up the paid and refunded events (amounts in ``currency``); ``seen`` holds the kinds
+    of events folded in, ``events`` counts them, and ``last_event_at`` is the latest moment
+    among them.
     """
 
     marketplace: str
@@ -143,6 +146,7 @@ class MarketplaceOrder:
     seen: frozenset[EventType]
     events: int
     last_event_at: datetime
+    placed_at: datetime | None = None
 
 
 # ---------------------------------------------------------------- reading events
@@ -154,34 +158,30 @@ def decode_event(data: object) -> Result[FeedEvent, Problems]:
     fields = reader.fields("", data, required=_FIELDS, optional=_OPTIONAL)
     if fields is None:
         return Failure(tuple(reader.problems))
-    event_id = _event_id(reader, fields.get("event_id"))
+    event_id = _event_id(reader, fields)
     known = len(reader.problems)
-    kind = reader.choice("type", fields.get("type", ""), EventType, EventType.PLACED)
+    # A missing field is reported once, as required: it is not read as well.
+    kind = EventType.PLACED
+    if "type" in fields:
+        kind = reader.choice("type", fields["type"], EventType, EventType.PLACED)
     # The fields an event type asks for are checked only once the type is known.
-    typed = len(reader.problems) == known
+    typed = "type" in fields and len(reader.problems) == known
     marketplace = _marketplace(reader, fields)
     order_ref = _order_ref(reader, fields)
-    occurred_at = reader.moment("occurred_at", fields.get("occurred_at", ""))
+    occurred_at = (
+        reader.moment("occurred_at", fields["occurred_at"]) if "occurred_at" in fields else None
+    )
     amount = _amount(reader, fields, kind) if typed else None
     reason = _reason(reader, fields, kind) if typed else None
-    if reader.problems:
-        return Failure(tuple(_required_once(reader.problems)))
+    if reader.problems or occurred_at is None:
+        return Failure(tuple(reader.problems))
     return Success(FeedEvent(event_id, kind, marketplace, order_ref, occurred_at, amount, reason))
 
 
-def _required_once(problems: Sequence[Problem]) -> list[Problem]:
-    """A missing field is said once (not also as having the wrong type)."""
-    missing = {problem.path for problem in problems if problem.code is ProblemCode.REQUIRED}
-    return [
-        problem
-        for problem in problems
-        if problem.code is ProblemCode.REQUIRED or problem.path not in missing
-    ]
-
-
-def _event_id(reader: JsonReader, value: object) -> str:
-    if value is None:
+def _event_id(reader: JsonReader, fields: dict[str, object]) -> str:
+    if "event_id" not in fields:
         return ""  # reported as required
+    value = fields["event_id"]
     if not isinstance(value, str) or not EVENT_ID_PATTERN.fullmatch(value):
         reader.fail(
             "event_id",
@@ -193,9 +193,9 @@ def _event_id(reader: JsonReader, value: object) -> str:
 
 
 def _marketplace(reader: JsonReader, fields: dict[str, object]) -> str:
-    value = fields.get("marketplace")
-    if value is None:
-        return ""
+    if "marketplace" not in fields:
+        return ""  # reported as required
+    value = fields["marketplace"]
     if not isinstance(value, str) or not MARKETPLACE_PATTERN.fullmatch(value):
         reader.fail(
             "marketplace",
@@ -208,8 +208,11 @@ def _marketplace(reader: JsonReader, fields: dict[str, object]) -> str:
 
 def _order_ref(reader: JsonReader, fields: dict[str, object]) -> str:
     if "order_ref" not in fields:
+        return ""  # reported as required
+    value = fields["order_ref"]
+    if not isinstance(value, str):
+        reader.fail("order_ref", ProblemCode.WRONG_TYPE, "must be a string")
         return ""
-    value = reader.text("order_ref", fields["order_ref"])
     if not value.isprintable() or value != value.strip():
         reader.fail(
             "order_ref", ProblemCode.WRONG_TYPE, "must be printable, without surrounding spaces"
@@ -232,12 +235,15 @@ def _amount(reader: JsonReader, fields: dict[str, object], kind: EventType) -> M
             reader.fail(name, ProblemCode.REQUIRED, f"is required for {kind.value}")
     if "currency" not in fields or "amount" not in fields:
         return None
+    known = len(reader.problems)
     currency = reader.currency("currency", fields["currency"], EUR)
     amount = reader.decimal("amount", fields["amount"])
-    found = amount_problems("amount", amount, currency)
-    if not found and amount == 0:
-        found = [Problem("amount", ProblemCode.OUT_OF_RANGE, "must be more than zero")]
-    reader.problems.extend(found)
+    if len(reader.problems) == known:
+        # Judged only when both are readable: never against a stand-in.
+        found = amount_problems("amount", amount, currency)
+        if not found and amount == 0:
+            found = [Problem("amount", ProblemCode.OUT_OF_RANGE, "must be more than zero")]
+        reader.problems.extend(found)
     return Money(amount, currency)
 
 
@@ -247,7 +253,10 @@ def _reason(reader: JsonReader, fields: dict[str, object], kind: EventType) -> s
     if kind not in _WITH_REASON:
         reader.fail("reason", ProblemCode.UNKNOWN_FIELD, f"is not a field of {kind.value}")
         return None
-    value = reader.text("reason", fields["reason"])
+    value = fields["reason"]
+    if not isinstance(value, str):
+        reader.fail("reason", ProblemCode.WRONG_TYPE, "must be a string")
+        return None
     reader.problems.extend(text_problems("reason", value))
     return value
 
@@ -313,6 +322,7 @@ def apply_event(
             frozenset(),
             0,
             event.occurred_at,
+            None,
         )
     if (order.marketplace, order.order_ref) != (event.marketplace, event.order_ref):
         return Failure(
@@ -334,10 +344,19 @@ def apply_event(
 
 def _counted(order: MarketplaceOrder, event: FeedEvent) -> MarketplaceOrder:
     amount = Decimal(0) if event.amount is None else event.amount.amount
-    total, paid, refunded = order.total, order.paid, order.refunded
+    total, paid, refunded, placed_at = order.total, order.paid, order.refunded, order.placed_at
     match event.type:
         case EventType.PLACED:
-            total = amount
+            if (
+                total is None
+                or placed_at is None
+                or (event.occurred_at, amount)
+                > (
+                    placed_at,
+                    total,
+                )
+            ):
+                total, placed_at = amount, event.occurred_at
         case EventType.PAID:
             paid += amount
         case EventType.REFUNDED:
@@ -354,6 +373,7 @@ def _counted(order: MarketplaceOrder, event: FeedEvent) -> MarketplaceOrder:
         seen=seen,
         events=order.events + 1,
         last_event_at=max(order.last_event_at, event.occurred_at),
+        placed_at=placed_at,
     )
 
 

@@ -86,11 +86,11 @@ SAVE_ORDERS_SQL: Final = """
     UPDATE marketplace_orders AS o SET
         currency = s.currency, status = s.status, total = s.total, paid = s.paid,
         refunded = s.refunded, seen = string_to_array(s.seen, ','), events = s.events,
-        last_event_at = s.last_event_at, updated_at = $11
+        last_event_at = s.last_event_at, placed_at = s.placed_at, updated_at = $12
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[],
-                $7::numeric[], $8::text[], $9::int[], $10::timestamptz[])
+                $7::numeric[], $8::text[], $9::int[], $10::timestamptz[], $11::timestamptz[])
          AS s (marketplace, order_ref, currency, status, total, paid, refunded, seen, events,
-               last_event_at)
+               last_event_at, placed_at)
     WHERE (o.marketplace, o.order_ref) = (s.marketplace, s.order_ref)
 """
 DROP_EMPTY_SQL: Final = """
@@ -221,6 +221,7 @@ async def _save(
         [",".join(sorted(kind.value for kind in order.seen)) for order in orders],
         [order.events for order in orders],
         [order.last_event_at for order in orders],
+        [order.placed_at for order in orders],
         now,
     )
 
@@ -245,6 +246,7 @@ def _order(row: Row) -> MarketplaceOrder:
         seen=frozenset(EventType(kind) for kind in row["seen"]),
         events=row["events"],
         last_event_at=row["last_event_at"],
+        placed_at=row["placed_at"],
     )
 
 

@@ -52,8 +52,11 @@ def upgrade() -> None:
             events         integer NOT NULL
                            CONSTRAINT marketplace_orders_events_not_negative CHECK (events >= 0),
             last_event_at  timestamptz NOT NULL,
+            placed_at      timestamptz,
             updated_at     timestamptz NOT NULL,
             CONSTRAINT marketplace_orders_pkey PRIMARY KEY (marketplace, order_ref),
+            CONSTRAINT marketplace_orders_placed_has_total
+                CHECK ((placed_at IS NULL) = (total IS NULL)),
             CONSTRAINT marketplace_orders_amounts_have_currency
                 CHECK (currency IS NOT NULL OR (total IS NULL AND paid = 0 AND refunded = 0))
         )
