@@ -46,7 +46,9 @@ order_refs = st.text(
 ).filter(lambda ref: ref.isprintable() and ref == ref.strip())
 """Printable references without surrounding spaces (letters, marks, digits, punctuation,
 symbols)."""
-reasons = st.text(min_size=1, max_size=MAX_TEXT).filter(lambda reason: bool(reason.strip()))
+reasons = st.text(min_size=1, max_size=MAX_TEXT).filter(
+    lambda reason: bool(reason.strip()) and reason.isprintable()
+)
 
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
 moments = st.datetimes(

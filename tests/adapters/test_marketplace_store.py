@@ -210,6 +210,7 @@ class TestRejects:
             [
                 FeedReject(3, "e3", problems, '{"event_id":"e3"}'),
                 FeedReject(7, None, [{"field": "", "problem": "must be an object"}], "x" * 20_000),
+                FeedReject(9, None, [{"field": "", "problem": "is not JSON"}], "{\x00"),
             ],
             now=NOW,
         )
@@ -220,8 +221,10 @@ class TestRejects:
         assert [(item.origin, item.reject.position, item.reject.event_id) for item in stored] == [
             ("api", 3, "e3"),
             ("api", 7, None),
+            ("api", 9, None),
         ]
         assert stored[0].reject.problems == problems
         assert stored[1].reject.raw.endswith("… (cut)")
         assert len(stored[1].reject.raw) < 10_100
-        assert await feed_rejects(database, after_id=stored[1].id) == []
+        assert stored[2].reject.raw == "{\\x00"
+        assert await feed_rejects(database, after_id=stored[2].id) == []

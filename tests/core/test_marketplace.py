@@ -513,6 +513,8 @@ class TestReasons:
             pytest.param(" \t", ProblemCode.REQUIRED, id="blank"),
             pytest.param("x" * 201, ProblemCode.OUT_OF_RANGE, id="too-long"),
             pytest.param(42, ProblemCode.WRONG_TYPE, id="number"),
+            pytest.param("late\x00", ProblemCode.WRONG_TYPE, id="nul"),
+            pytest.param("two\nlines", ProblemCode.WRONG_TYPE, id="newline"),
         ],
     )
     def test_a_blank_or_long_reason_is_refused(

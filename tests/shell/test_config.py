@@ -223,6 +223,8 @@ class TestJobAndMailSettings:
                 "SMTP_URL": "smtps://mailer:secret@mail.example.com",
                 "PULSESHOP_MAIL_FROM": "Tea Shop <tea@example.com>",
                 "PULSESHOP_WORKER_THREADS": "8",
+                "PULSESHOP_WORKER_PREFETCH": "3",
+                "PULSESHOP_FEED_QUEUE_LIMIT": "50",
             }
         )
 
@@ -230,6 +232,7 @@ class TestJobAndMailSettings:
         assert settings.smtp_url is not None
         assert (settings.smtp_url.host, settings.smtp_url.port) == ("mail.example.com", 465)
         assert (settings.mail_from, settings.worker_threads) == ("Tea Shop <tea@example.com>", 8)
+        assert (settings.worker_prefetch, settings.feed_queue_limit) == (3, 50)
         assert "secret" not in repr(settings)
 
     @pytest.mark.parametrize(
@@ -240,6 +243,11 @@ class TestJobAndMailSettings:
             ("BROKER_URL", "redis://h:99999", "BROKER_URL: the port must be"),
             ("SMTP_URL", "http://mail", "SMTP_URL: "),
             ("PULSESHOP_WORKER_THREADS", "0", "PULSESHOP_WORKER_THREADS must"),
+            ("PULSESHOP_WORKER_THREADS", "2.5", "PULSESHOP_WORKER_THREADS must be a whole"),
+            ("PULSESHOP_WORKER_PREFETCH", "0", "PULSESHOP_WORKER_PREFETCH must"),
+            ("PULSESHOP_WORKER_PREFETCH", "many", "PULSESHOP_WORKER_PREFETCH must be a whole"),
+            ("PULSESHOP_FEED_QUEUE_LIMIT", "-1", "PULSESHOP_FEED_QUEUE_LIMIT must"),
+            ("PULSESHOP_FEED_QUEUE_LIMIT", "1e9", "PULSESHOP_FEED_QUEUE_LIMIT must be a whole"),
         ],
     )
     def test_bad_values_name_the_variable(self, name: str, text: str, message: str) -> None:

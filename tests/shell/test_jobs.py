@@ -328,6 +328,8 @@ class TestWorkerCommand:
             "1",
             "--threads",
             "2",
+            "--prefetch",
+            "2",
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -101,10 +101,11 @@ CONFIG: Final = schemathesis.Config.from_dict(
 @final
 @attrs.frozen
 class Shop:
-    """The tokens of a customer and of a staff member."""
+    """The tokens of a customer, of a staff member and of an administrator."""
 
     customer: str
     staff: str
+    admin: str
 
     def headers_for(self, operation: APIOperation[Any, Any, Any, Any]) -> dict[str, str]:
         """The Authorization header of the least privileged role the operation allows."""
@@ -114,7 +115,15 @@ class Shop:
         }
         if not requirements:
             return {}
-        token = self.customer if scopes <= ROLE_SCOPES["customer"] else self.staff
+        token = next(
+            token
+            for role, token in (
+                ("customer", self.customer),
+                ("staff", self.staff),
+                ("admin", self.admin),
+            )
+            if scopes <= ROLE_SCOPES[role]
+        )
         return {"Authorization": f"Bearer {token}"}
 
 
@@ -141,6 +150,7 @@ async def _arrange(database_url: PostgresUrl) -> Shop:
         return Shop(
             customer=await _token(database, "ann@example.com", "customer"),
             staff=await _token(database, "sam@example.com", "staff"),
+            admin=await _token(database, "ada@example.com", "admin"),
         )
     finally:
         await database.disconnect()
@@ -241,6 +251,25 @@ def test_every_operation_answers_as_documented(
         ),
         pytest.param(
             "cancelOrder", {"order_id": PENDING_ORDER}, {"reason": "\x00"}, 422, id="nul-reason"
+        ),
+        # A NUL in an event's reason would be queued, then fail to store, again and again.
+        pytest.param(
+            "ingestOrderEvents",
+            {},
+            {
+                "events": [
+                    {
+                        "event_id": "zalando-1-cancelled",
+                        "type": "order.cancelled",
+                        "marketplace": "zalando",
+                        "order_ref": "1",
+                        "occurred_at": "2026-12-05T09:00:00Z",
+                        "reason": "out of stock\x00",
+                    }
+                ]
+            },
+            422,
+            id="nul-feed-reason",
         ),
         # "²" is a digit to `str.isdigit` but not to `int` (500).
         pytest.param("getOrder", {"order_id": "\u00b2"}, None, 404, id="superscript-id"),

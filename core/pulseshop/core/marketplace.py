@@ -257,7 +257,11 @@ def _reason(reader: JsonReader, fields: dict[str, object], kind: EventType) -> s
     if not isinstance(value, str):
         reader.fail("reason", ProblemCode.WRONG_TYPE, "must be a string")
         return None
-    reader.problems.extend(text_problems("reason", value))
+    found = text_problems("reason", value)
+    if not found and not value.isprintable():
+        # No control characters (NUL above all, which PostgreSQL cannot store in text).
+        found = [Problem("reason", ProblemCode.WRONG_TYPE, "must be printable text, on one line")]
+    reader.problems.extend(found)
     return value
 
 

@@ -281,6 +281,8 @@ async def store_rejects(
 
 
 def _cut(raw: str) -> str:
+    # PostgreSQL's text holds no NUL: a refused line may, so it is kept escaped.
+    raw = raw.replace("\x00", "\\x00")
     return raw if len(raw) <= MAX_RAW else raw[:MAX_RAW] + "… (cut)"
 
 
