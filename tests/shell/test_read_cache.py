@@ -119,6 +119,41 @@ class TestReads:
         assert 2 == len(cache)
         assert 1.0 == metric("pulseshop_cache_evictions_total", cache)
 
+    async def test_the_hot_path_answers_what_is_cached_and_counts_a_hit(self) -> None:
+        """`cached` answers a loaded value (a hit) and None for one never loaded, which it
+        neither counts nor loads."""
+        source = Source()
+        cache = cache_of(source)
+        await cache.get(1)
+
+        assert (10, None) == (cache.cached(1), cache.cached(2))
+        assert [[1]] == source.loads
+        assert (1.0, 1.0) == (
+            metric("pulseshop_cache_hits_total", cache),
+            metric("pulseshop_cache_misses_total", cache),
+        )
+
+    async def test_the_hot_path_forgets_what_was_invalidated_evicted_or_swept(self) -> None:
+        """No value leaves the TTL bookkeeping without leaving `cached`: an invalidation,
+        a clear, the size bound, a sweep past the TTL."""
+        timer = FakeTimer()
+        cache = cache_of(Source(), maxsize=2, ttl=5.0, timer=timer)
+        await cache.get_many([1, 2])
+        cache.invalidate(1)
+        await cache.get(3)
+        timer.now = 2.0
+        await cache.get(4)  # the size bound drops 2, the oldest
+        invalidated, evicted, kept = cache.cached(1), cache.cached(2), cache.cached(4)
+        timer.now = 7.5
+        late = cache.cached(4)  # past its TTL (7.0), until the sweep
+        cache.sweep()
+
+        assert (None, None, 40, 40, None) == (invalidated, evicted, kept, late, cache.cached(4))
+        await cache.get(5)
+        cache.clear()
+        assert cache.cached(5) is None
+        assert 3.0 == metric("pulseshop_cache_evictions_total", cache)
+
     async def test_sweep_drops_the_expired_values(self) -> None:
         """A sweep removes what expired, counts it, and keeps what did not."""
         timer = FakeTimer()

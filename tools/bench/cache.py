@@ -3,10 +3,13 @@
 In one process, on a catalog of ``--products`` products:
 
 - ``dict.get``: the baseline: a product looked up in a plain dict of products by SKU;
-- cached: ``await CatalogProducts.product(sku)`` of a warm SKU, as the service's
-  ``GET /api/v1/products/{sku}`` reads it (TTL check, hit counter, coroutine); shown as a
-  multiple of ``dict.get`` (the goal is at most 5x), and, for context, of an ``async``
-  function returning ``dict.get`` (what any awaited read costs at least);
+- cached: ``CatalogProducts.cached(sku)`` of a warm SKU, as the service's
+  ``GET /api/v1/products/{sku}`` and product page read it first (a plain dict kept beside
+  the TTL bookkeeping, and a hit counter); shown as a multiple of ``dict.get`` (the goal is
+  at most 5x);
+- for context: ``await CatalogProducts.product(sku)``, the read that loads on a miss (TTL
+  check, coroutine), and an ``async`` function returning ``dict.get`` (what any awaited
+  read costs at least);
 - uncached: ``current_catalog(database, [sku])``, one indexed query per read; the cached
   read's speed-up over it (the goal is at least 20x).
 
@@ -97,7 +100,10 @@ async def measure(url: PostgresUrl, options: argparse.Namespace) -> None:
         awaited = min(
             [await seconds_per_read(awaited_dict_get, skus, reads) for _ in range(repeats)]
         )
-        cached = min([await seconds_per_read(catalog.product, skus, reads) for _ in range(repeats)])
+        cached = min(seconds_per_read_sync(catalog.cached, skus, reads) for _ in range(repeats))
+        cached_awaited = min(
+            [await seconds_per_read(catalog.product, skus, reads) for _ in range(repeats)]
+        )
         database_reads = max(1, reads // 100)
         stored = min(
             [await seconds_per_read(uncached, skus, database_reads) for _ in range(repeats)]
@@ -108,12 +114,13 @@ async def measure(url: PostgresUrl, options: argparse.Namespace) -> None:
     print(f"== catalog reads ({options.products:,} products, best of {repeats})")
     print(f"dict.get (baseline):            {baseline * 1e9:10,.0f} ns/read")
     print(f"awaited dict.get:               {awaited * 1e9:10,.0f} ns/read")
-    print(f"cached (CatalogProducts):       {cached * 1e9:10,.0f} ns/read")
+    print(f"cached (CatalogProducts.cached):{cached * 1e9:10,.0f} ns/read")
+    print(f"awaited CatalogProducts.product:{cached_awaited * 1e9:10,.0f} ns/read")
     print(f"uncached (current_catalog):     {stored * 1e9:10,.0f} ns/read")
     to_dict = cached / baseline
     print(
         f"cached / dict.get: {to_dict:.1f}x (goal: <= {DICT_GOAL:.0f}x); "
-        f"cached / awaited dict.get: {cached / awaited:.1f}x"
+        f"awaited product / awaited dict.get: {cached_awaited / awaited:.1f}x"
     )
     print("goal met" if to_dict <= DICT_GOAL else "goal NOT met")
     speed_up = stored / cached

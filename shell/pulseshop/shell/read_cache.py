@@ -100,22 +100,33 @@ V = TypeVar("V")
 
 
 class _CountingTTLCache(TTLCache[K, V]):
-    """A TTLCache that counts the entries it drops for room (`popitem`) or age (`expire`)."""
+    """A TTLCache that counts the entries it drops for room (`popitem`) or age (`expire`),
+    and drops them from ``fresh`` too."""
 
-    def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float], tally: _Tally) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        ttl: float,
+        timer: Callable[[], float],
+        tally: _Tally,
+        fresh: dict[K, V],
+    ) -> None:
         super().__init__(maxsize, ttl, timer)
         self._tally = tally
+        self._fresh = fresh
 
     def popitem(self) -> tuple[K, V]:
         item = super().popitem()
+        self._fresh.pop(item[0], None)
         self._tally.evictions += 1
         return item
 
     def expire(self, now: float | None = None) -> list[tuple[K, V]]:
-        expired = super().expire(now)
-        if expired:
-            self._tally.evictions += len(expired)
-        return list(expired)
+        expired = list(super().expire(now))
+        for key, _value in expired:
+            self._fresh.pop(key, None)
+        self._tally.evictions += len(expired)
+        return expired
 
 
 @final
@@ -124,6 +135,12 @@ class ReadThroughCache(Generic[K, V]):
 
     ``load_many`` reads the values of the keys it is given and must answer every one of them
     (a missing one is an error); `per_key` makes one from a loader of one key.
+
+    `get` and `get_many` load what is not cached, and never answer a value past its TTL.
+    `cached` is the hot path: no await, no clock, a plain dict read. That dict holds what
+    the TTL bookkeeping holds, less what it dropped; an entry past its TTL stays in it until
+    `sweep` (or the next store) finds it expired, so `cached` may answer it until then: the
+    service sweeps every second.
     """
 
     def __init__(
@@ -138,13 +155,22 @@ class ReadThroughCache(Generic[K, V]):
         self.name = name
         self._load_many = load_many
         self._tally = _tally(name)
+        self._fresh: dict[K, V] = {}
         self._cache: TTLCache[K, V] = _CountingTTLCache(
-            maxsize, ttl, time.monotonic if timer is None else timer, self._tally
+            maxsize, ttl, time.monotonic if timer is None else timer, self._tally, self._fresh
         )
         self._loading: dict[K, asyncio.Task[Mapping[K, V]]] = {}
         # Bumped by every invalidation: a load that started before one does not store what
         # it read, which may be older than the write.
         self._generation = 0
+
+    def cached(self, key: K) -> V | None:
+        """The value of ``key`` if it is cached (a hit), else None (nothing is counted or
+        loaded: follow with `get`). A value of None is never answered from here."""
+        value = self._fresh.get(key)
+        if value is not None:
+            self._tally.hits += 1
+        return value
 
     async def get(self, key: K) -> V:
         """The value of ``key``, loaded if it is not cached."""
@@ -196,6 +222,7 @@ class ReadThroughCache(Generic[K, V]):
             if generation == self._generation:
                 for key in keys:
                     self._cache[key] = values[key]
+                    self._fresh[key] = values[key]
                 self._tally.entries = len(self._cache)
             return values
         finally:
@@ -207,13 +234,17 @@ class ReadThroughCache(Generic[K, V]):
         """Drop ``key``'s value here (its next read loads it)."""
         self._generation += 1
         self._cache.pop(key, None)
+        self._fresh.pop(key, None)
         self._loading.pop(key, None)
         self._tally.entries = len(self._cache)
 
     def clear(self) -> None:
         """Drop every value here."""
         self._generation += 1
-        self._cache.clear()
+        evictions = self._tally.evictions
+        self._cache.clear()  # popitem by popitem, each counted as an eviction: it is not one
+        self._tally.evictions = evictions
+        self._fresh.clear()
         self._loading.clear()
         self._tally.entries = 0
 

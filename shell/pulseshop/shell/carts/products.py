@@ -17,7 +17,7 @@ from pulseshop.adapters.postgres import current_catalog
 from pulseshop.shell.read_cache import ReadThroughCache
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Collection, Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.core.catalog import Product
@@ -55,6 +55,9 @@ class CatalogProducts:
         self._cache: ReadThroughCache[str, Product | None] = ReadThroughCache(
             CACHE_NAME, partial(_products_by_sku, database), maxsize=CACHED_PRODUCTS, ttl=ttl
         )
+        self.cached: Callable[[str], Product | None] = self._cache.cached
+        """The product with this SKU if it is cached, else None (then ask `product`): the
+        hot path, a plain dict read (the cache's own method, not wrapped)."""
         self._invalidations = invalidations
         if invalidations is not None:
             invalidations.register(self._cache)

@@ -74,7 +74,7 @@ KEY_SWEEP_SECONDS = 3600.0
 SESSION_SWEEP_SECONDS = 3600.0
 """Seconds between sweeps of sign-in sessions past their expiry."""
 
-CACHE_SWEEP_SECONDS = 60.0
+CACHE_SWEEP_SECONDS = 1.0
 """Seconds between sweeps of the read caches' expired entries."""
 
 

@@ -127,7 +127,11 @@ class CatalogApi:
         if not isinstance(principal, Principal):
             return principal
         sku: str = request.path_params["sku"]
-        product = await self._products.product(sku) if is_sku(sku) else None
+        product = (
+            (self._products.cached(sku) or await self._products.product(sku))
+            if is_sku(sku)
+            else None
+        )
         if product is None:
             return error_response(
                 404,

@@ -167,7 +167,9 @@ class ShopPages:
     async def _product(self, sku: str) -> Product | None:
         """The catalog's product of ``sku``, through the catalog cache; text that is not a
         SKU names none and is not looked up."""
-        return None if is_sku(sku) is None else await self._products.product(sku)
+        if is_sku(sku) is None:
+            return None
+        return self._products.cached(sku) or await self._products.product(sku)
 
     async def _product_page(
         self,
