@@ -14,11 +14,13 @@ from pulseshop.adapters.postgres.preferences import Preferences, preferences_of
 from pulseshop.shell.config import Settings
 from pulseshop.shell.web import create_app
 from tests.shell.api_support import api_client, bearer, error_of, schema_errors
+from tests.support.processes import environment, run_pulseshop
 from tests.support.services import missing_service, reachable
 from tests.support.shop import stock_product
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
+    from pathlib import Path
 
     from pulseshop.adapters.postgres import PostgresUrl
 
@@ -222,3 +224,33 @@ class TestAcrossNodes:
             after = await eventually(lambda: price_of(b, product, staff), expected="9.50")
 
         assert (201, "8.90", "9.50") == (imported.status_code, before, after)
+
+    async def test_a_catalog_import_from_the_command_line_reaches_the_nodes(
+        self,
+        database: PostgresDatabase,
+        database_url: PostgresUrl,
+        pubsub_url: str,
+        tmp_path: Path,
+    ) -> None:
+        """A node had the product cached at 8.90 (for 30 s); `pulseshop catalog import`,
+        another process, tells it through the pub/sub backend: it reads 9.50 at once."""
+        await stock_product(database, "TEA-DARJ-100", price="8.90")
+        staff = await bearer(database, "sam@example.com", "staff")
+        product = "/api/v1/products/TEA-DARJ-100"
+        catalog = tmp_path / "catalog.csv"
+        catalog.write_text(
+            "sku,name,unit_price,currency,tax_category,stock,category\n"
+            "TEA-DARJ-100,Darjeeling 100 g,9.50,EUR,reduced,5,tea\n"
+        )
+        async with node(database_url, pubsub_url) as a:
+            before = (await a.get(product, headers=staff)).json()["unit_price"]
+            imported = await asyncio.to_thread(
+                run_pulseshop,
+                "catalog",
+                "import",
+                str(catalog),
+                env=environment(DATABASE_URL=database_url.text, PUBSUB_URL=pubsub_url),
+            )
+            after = await eventually(lambda: price_of(a, product, staff), expected="9.50")
+
+        assert (0, "8.90", "9.50") == (imported.returncode, before, after)

@@ -7,6 +7,7 @@ is not a catalog file is refused before the database is started.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from contextlib import contextmanager
 from importlib.resources import files
@@ -14,7 +15,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pulseshop.adapters.pubsub import PubSub
 from pulseshop.shell import runtime
+from pulseshop.shell.carts.products import CACHE_NAME
 from pulseshop.shell.catalog_files import CatalogSource, open_catalog, written_whole
 from pulseshop.shell.catalog_import import (
     export_products,
@@ -24,6 +27,7 @@ from pulseshop.shell.catalog_import import (
 )
 from pulseshop.shell.catalog_report import change_line, failure_message, summary_lines
 from pulseshop.shell.errors import ShellError
+from pulseshop.shell.read_cache import announce_invalidation
 from pulseshop.shell.signals import StopSignals
 
 if TYPE_CHECKING:
@@ -57,11 +61,31 @@ def import_command(path: str, *, policy: ImportPolicy, dry_run: bool, settings: 
                 ),
                 failing=f"importing {source.name} failed, nothing was written",
             )
+    if summary.outcome == "applied":
+        _announce_catalog_change(settings)
     for line in summary_lines(summary):
         click.echo(line)
     message = failure_message(summary)
     if message is not None:
         raise ShellError(message)
+
+
+def _announce_catalog_change(settings: Settings) -> None:
+    """Tell the running service's processes to drop the products they cached, through the
+    pub/sub backend they share (with ``memory://`` there is none: they see the import when
+    their cached products' TTL runs out, 30 s at most)."""
+    if settings.pubsub_url.startswith("memory:"):
+        return
+
+    async def announce() -> None:
+        pubsub = PubSub(settings.pubsub_url)
+        await pubsub.connect()
+        try:
+            await announce_invalidation(pubsub, CACHE_NAME, origin="pulseshop catalog import")
+        finally:
+            await pubsub.disconnect()
+
+    asyncio.run(announce())
 
 
 def _print_change(change: Change) -> None:

@@ -32,7 +32,13 @@ if TYPE_CHECKING:
 
     from pulseshop.adapters.pubsub import PubSub
 
-__all__ = ["CACHE_CHANNEL", "CacheInvalidations", "InvalidatedCache", "ReadThroughCache"]
+__all__ = [
+    "CACHE_CHANNEL",
+    "CacheInvalidations",
+    "InvalidatedCache",
+    "ReadThroughCache",
+    "announce_invalidation",
+]
 
 logger: Final = logging.getLogger(__name__)
 
@@ -277,6 +283,20 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
+async def announce_invalidation(
+    pubsub: PubSub, name: str, key: str | int | None = None, *, origin: str
+) -> None:
+    """Tell every process of the service listening on ``pubsub`` to drop ``key`` (None:
+    every entry) of cache ``name``; ``origin`` names the sender (its own listener ignores
+    it). A message that cannot be sent is logged: the others then see the write when their
+    entries' TTL runs out."""
+    message = json.dumps({"cache": name, "key": key, "origin": origin})
+    try:
+        await pubsub.publish(CACHE_CHANNEL, message)
+    except _PUBLISH_ERRORS:
+        logger.exception("the invalidation of cache %s could not be published", name)
+
+
 class InvalidatedCache(Protocol):
     """A cache `CacheInvalidations` drops entries of; keys travel as JSON values."""
 
@@ -311,11 +331,7 @@ class CacheInvalidations:
         every other process. A message that cannot be sent is logged: the others then see
         the write when their entries' TTL runs out."""
         self._apply(name, key)
-        message = json.dumps({"cache": name, "key": key, "origin": self._origin})
-        try:
-            await self._pubsub.publish(CACHE_CHANNEL, message)
-        except _PUBLISH_ERRORS:
-            logger.exception("the invalidation of cache %s could not be published", name)
+        await announce_invalidation(self._pubsub, name, key, origin=self._origin)
 
     async def listen(self, subscribed: asyncio.Event | None = None) -> None:
         """Apply the other processes' invalidations until cancelled; ``subscribed`` is set
