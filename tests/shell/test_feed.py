@@ -458,7 +458,7 @@ class TestTheIngestCommand:
         second = run_pulseshop("ingest", str(feed_file), env=env)
 
         assert first.returncode == 1, first.stderr
-        assert "3 events applied (1 messages), 4 lines rejected" in first.stdout
+        assert "3 events (1 message) taken: 2 applied, 1 applied before, 0 refused" in first.stdout
         assert "feed.jsonl line 3: the line is not JSON" in first.stderr
         assert "feed.jsonl line 4: amount: 24.001 has more decimal places than EUR" in (
             first.stderr
@@ -466,6 +466,7 @@ class TestTheIngestCommand:
         assert "feed.jsonl line 7: the line is longer than 65536 bytes" in first.stderr
         assert "feed.jsonl line 8: the line is not UTF-8 text" in first.stderr
         assert second.returncode == 1
+        assert "3 events (1 message) taken: 0 applied, 3 applied before" in second.stdout
 
     async def test_what_it_applied_is_there_once_and_its_rejects_kept(
         self, database_url: PostgresUrl, database: PostgresDatabase, feed_file: Path
@@ -502,4 +503,4 @@ class TestTheIngestCommand:
             stdin=lines,
         )
         assert result.returncode == 0, result.stderr
-        assert "5 events applied (1 messages), 0 lines rejected" in result.stdout
+        assert "5 events (1 message) taken: 5 applied, 0 applied before" in result.stdout

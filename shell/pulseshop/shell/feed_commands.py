@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Final
 
 import attrs
 import click
+from prometheus_client import REGISTRY
 
 from pulseshop.adapters.jobs import broker_for
 from pulseshop.adapters.mail import transport_for
@@ -60,6 +61,8 @@ class _Tally:
     rejected: int = 0
     waited: float = 0.0
     shown: list[str] = attrs.Factory(list)
+    outcomes: tuple[int, int, int] | None = None
+    """Applied, duplicate and refused events, when this process applied them."""
 
 
 def _utc_now() -> datetime:
@@ -105,13 +108,26 @@ def ingest(file: str) -> None:
         click.echo(line, err=True)
     if tally.rejected > len(tally.shown):
         click.echo(f"... and {tally.rejected - len(tally.shown)} more rejected lines", err=True)
-    applied = "applied" if settings.broker_url is None else "queued for the workers"
+    if tally.waited:
+        click.echo(f"waited {tally.waited:,.0f} s for the feed queue to drain", err=True)
+    if tally.outcomes is None:
+        done = "queued for the workers"
+    else:
+        applied, duplicate, refused = tally.outcomes
+        done = (
+            f"taken: {applied:,} applied, {duplicate:,} applied before, "
+            f"{refused:,} refused (another currency than their order's)"
+        )
     click.echo(
-        f"{tally.accepted:,} events {applied} ({tally.messages:,} messages), "
-        f"{tally.rejected:,} lines rejected (kept in feed_rejects)"
+        f"{_count(tally.accepted, 'event')} ({_count(tally.messages, 'message')}) {done}; "
+        f"{_count(tally.rejected, 'line')} rejected (kept in feed_rejects)"
     )
     if tally.rejected:
-        raise ShellError(f"{tally.rejected:,} lines of {name} were rejected")
+        raise ShellError(f"{_count(tally.rejected, 'line')} of {name} rejected")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 @contextmanager
@@ -144,8 +160,14 @@ async def _send(
         clock=_utc_now,
     )
     tally = _Tally()
-    # On a terminal, a bar over the file's bytes (click's; elsewhere it says the label once).
-    with click.progressbar(length=max(size, 1), label=f"sending {origin}", file=sys.stderr) as bar:
+    before = _outcomes()
+    # On a terminal, a bar over the file's bytes.
+    with click.progressbar(
+        length=max(size, 1),
+        label=f"sending {origin}",
+        file=sys.stderr,
+        hidden=not sys.stderr.isatty(),
+    ) as bar:
         for chunk in _chunks(stream, bar.update):
             while (busy := await intake.busy()) is not None:
                 tally.waited += busy.retry_after
@@ -160,7 +182,21 @@ async def _send(
     if settings.broker_url is None:
         # The events are applied by this process's worker: wait until they all are.
         await asyncio.to_thread(jobs.broker.join, FEED_QUEUE)
+        after = _outcomes()
+        applied, duplicate, refused = (now - then for now, then in zip(after, before, strict=True))
+        tally.outcomes = (applied, duplicate, refused)
     return tally
+
+
+def _outcomes() -> tuple[int, int, int]:
+    """The events this process applied, found applied before, and refused, so far."""
+    return (
+        int(REGISTRY.get_sample_value("pulseshop_feed_events_total", {"outcome": "applied"}) or 0),
+        int(
+            REGISTRY.get_sample_value("pulseshop_feed_events_total", {"outcome": "duplicate"}) or 0
+        ),
+        int(REGISTRY.get_sample_value("pulseshop_feed_events_total", {"outcome": "refused"}) or 0),
+    )
 
 
 @attrs.frozen
