@@ -40,6 +40,8 @@ pytestmark = pytest.mark.integration
 
 ENDPOINT: Final = "/api/v1/ingest/order-events"
 START: Final = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+NO_BROKER: Final = "redis://127.0.0.1:9/0"
+"""A Redis URL nothing answers at."""
 
 
 def feed_event(
@@ -504,3 +506,29 @@ class TestTheIngestCommand:
         )
         assert result.returncode == 0, result.stderr
         assert "5 events (1 message) taken: 5 applied, 0 applied before" in result.stdout
+
+
+class TestAnUnreachableBroker:
+    async def test_the_endpoint_answers_503_with_retry_after(
+        self, database_url: PostgresUrl, database: PostgresDatabase, tmp_path: Path
+    ) -> None:
+        async with service(database_url, tmp_path, NO_BROKER) as client:
+            answer = await client.post(
+                ENDPOINT,
+                headers=await integration(database),
+                json={"events": [feed_event("zl-1", "shipped")]},
+            )
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "5"
+        assert answer.json()["error"]["code"] == "queue_unavailable"
+
+    @pytest.mark.usefixtures("database")
+    def test_the_command_names_it(self, database_url: PostgresUrl, feed_file: Path) -> None:
+        result = run_pulseshop(
+            "ingest",
+            str(feed_file),
+            env=environment(DATABASE_URL=database_url.text, BROKER_URL=NO_BROKER),
+        )
+        assert result.returncode == 1
+        assert "the broker at BROKER_URL cannot be reached" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -115,15 +115,12 @@ class Shop:
         }
         if not requirements:
             return {}
-        token = next(
-            token
-            for role, token in (
-                ("customer", self.customer),
-                ("staff", self.staff),
-                ("admin", self.admin),
-            )
-            if scopes <= ROLE_SCOPES[role]
+        tokens: tuple[tuple[Role, str], ...] = (
+            ("customer", self.customer),
+            ("staff", self.staff),
+            ("admin", self.admin),
         )
+        token = next(token for role, token in tokens if scopes <= ROLE_SCOPES[role])
         return {"Authorization": f"Bearer {token}"}
 
 

@@ -24,8 +24,11 @@ import time
 from typing import TYPE_CHECKING, Final, TypeVar, final
 from urllib.parse import urlsplit
 
+import pika.exceptions
+import redis.exceptions
 from dramatiq.asyncio import EventLoopThread
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import BrokerConnectionError
 from dramatiq.middleware import (
     AgeLimit,
     AsyncIO,
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BROKER_SCHEMES",
+    "BROKER_UNREACHABLE",
     "JobMetrics",
     "WorkerLoop",
     "broker_for",
@@ -59,6 +63,16 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+BROKER_UNREACHABLE: Final[tuple[type[BaseException], ...]] = (
+    OSError,
+    BrokerConnectionError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    pika.exceptions.AMQPConnectionError,
+)
+"""What sending to (or measuring) a broker that cannot be reached raises: Dramatiq wraps
+some of its clients' errors, not all."""
 
 T = TypeVar("T")
 

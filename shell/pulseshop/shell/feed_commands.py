@@ -24,7 +24,7 @@ import attrs
 import click
 from prometheus_client import REGISTRY
 
-from pulseshop.adapters.jobs import broker_for
+from pulseshop.adapters.jobs import BROKER_UNREACHABLE, broker_for
 from pulseshop.adapters.mail import transport_for
 from pulseshop.core.marketplace import (
     MAX_BATCH,
@@ -102,6 +102,11 @@ def ingest(file: str) -> None:
                     ),
                     failing=f"sending {name} failed (sending it again is safe)",
                 )
+            except BROKER_UNREACHABLE as error:
+                raise ShellError(
+                    f"the broker at BROKER_URL cannot be reached ({error}): sending {name} "
+                    "again is safe"
+                ) from error
             finally:
                 asyncio.run(jobs.stop_worker())
     for line in tally.shown:

@@ -118,8 +118,9 @@ class FeedIntake:
         then queue its accepted events, `MESSAGE_EVENTS` to a message.
 
         Raises:
-            OSError: the broker could not be reached: some messages may have been queued;
-                sending the batch again is safe (each event is applied once).
+            One of BROKER_UNREACHABLE: the broker could not be reached; some messages may
+                have been queued: sending the batch again is safe (each event is applied
+                once).
         """
         rejects = [
             FeedReject(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final, final
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from pulseshop.adapters.jobs import BROKER_UNREACHABLE
 from pulseshop.core.access import INGEST_WRITE
 from pulseshop.core.marketplace import MAX_BATCH, read_batch
 from pulseshop.core.problems import at
@@ -53,7 +54,10 @@ class FeedApi:
         principal = await self._authenticator.authenticate(request, INGEST_WRITE)
         if not isinstance(principal, Principal):
             return principal
-        busy = await self._intake.busy()
+        try:
+            busy = await self._intake.busy()
+        except BROKER_UNREACHABLE:
+            return _queue_unavailable()
         if busy is not None:
             return error_response(
                 429,
@@ -71,14 +75,8 @@ class FeedApi:
             taken = await self._intake.take(
                 reading, origin="api", raw_of=lambda index: item_text(events[index])
             )
-        except OSError:
-            return error_response(
-                503,
-                "queue_unavailable",
-                "The job queue cannot be reached. Send the batch again later: events "
-                "already taken are applied once.",
-                headers={"Retry-After": "5"},
-            )
+        except BROKER_UNREACHABLE:
+            return _queue_unavailable()
         rejected = [_rejection_json(rejection) for rejection in taken.rejected]
         if not taken.accepted:
             return error_response(
@@ -93,6 +91,16 @@ class FeedApi:
                 ],
             )
         return JSONResponse({"accepted": taken.accepted, "rejected": rejected}, status_code=202)
+
+
+def _queue_unavailable() -> Response:
+    return error_response(
+        503,
+        "queue_unavailable",
+        "The job queue cannot be reached. Send the batch again later: events already "
+        "taken are applied once.",
+        headers={"Retry-After": "5"},
+    )
 
 
 def _events(body: object) -> list[object]:
