@@ -9,13 +9,14 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 import pytest
 import redis
 from prometheus_client import REGISTRY
 
 from pulseshop.core.access import INGEST_WRITE
+from pulseshop.shell.feed.intake import FeedIntake
 from tests.shell.api_support import bearer
 from tests.shell.job_support import (
     RABBITMQ,
@@ -29,7 +30,7 @@ from tests.shell.job_support import (
 from tests.support.processes import environment, run_pulseshop
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     import httpx2
@@ -532,3 +533,35 @@ class TestAnUnreachableBroker:
         assert result.returncode == 1
         assert "the broker at BROKER_URL cannot be reached" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+async def test_the_depth_gauge_follows_the_queue_when_no_batch_arrives(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The service measures the queue every few seconds on its own; a broker that cannot be
+    reached is logged, and the next round measures again."""
+    measured: Iterator[int | Exception] = iter([7, ConnectionError("broker away"), 0])
+
+    def depth() -> int:
+        value = next(measured, 0)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    intake = FeedIntake(
+        cast("PostgresDatabase", None),
+        send=lambda _message: None,
+        depth=depth,
+        queue_limit=5,
+        clock=lambda: START,
+    )
+    watching = asyncio.create_task(intake.watch_depth(seconds=0.01))
+    try:
+        async with asyncio.timeout(5):
+            while metric("pulseshop_feed_queue_depth") != 7:  # noqa: ASYNC110 - a gauge
+                await asyncio.sleep(0.01)
+            while metric("pulseshop_feed_queue_depth") != 0:  # noqa: ASYNC110 - a gauge
+                await asyncio.sleep(0.01)
+    finally:
+        watching.cancel()
+    assert "the feed queue's depth cannot be measured: broker away" in caplog.text

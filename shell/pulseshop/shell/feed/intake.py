@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from typing import TYPE_CHECKING, Final, final
 
 import attrs
 
+from pulseshop.adapters.jobs import BROKER_UNREACHABLE
 from pulseshop.adapters.postgres.marketplace import FeedReject, store_rejects
 from pulseshop.core.marketplace import encode_event
 from pulseshop.shell.feed import metrics
@@ -21,11 +23,16 @@ if TYPE_CHECKING:
     from pulseshop.adapters.postgres import PostgresDatabase
     from pulseshop.core.marketplace import BatchReading, Rejection
 
+logger = logging.getLogger(__name__)
+
 MESSAGE_EVENTS: Final = 100
 """The most events one queued message carries: one job, one transaction."""
 
 DEPTH_TTL: Final = 0.25
 """Seconds a measured queue depth is trusted before it is measured again."""
+
+DEPTH_WATCH_SECONDS: Final = 5.0
+"""How often the service measures the queue when no batch makes it."""
 
 RETRY_AFTER_MIN: Final = 1
 RETRY_AFTER_MAX: Final = 30
@@ -86,6 +93,16 @@ class FeedIntake:
             return None
         metrics.THROTTLED.inc()
         return Busy(depth, self._limit, self._retry_after(depth))
+
+    async def watch_depth(self, seconds: float = DEPTH_WATCH_SECONDS) -> None:
+        """Measure the queue every ``seconds`` until cancelled, so its gauge follows it
+        when no batch arrives; a broker that cannot be reached is logged."""
+        while True:
+            try:
+                await self._queue_depth()
+            except BROKER_UNREACHABLE as error:
+                logger.warning("the feed queue's depth cannot be measured: %s", error)
+            await asyncio.sleep(seconds)
 
     async def _queue_depth(self) -> int:
         async with self._measuring:

@@ -201,6 +201,7 @@ def create_app(
                 every(CACHE_SWEEP_SECONDS, "the cache sweep", invalidations.sweep),
                 name="cache-sweep",
             ),
+            asyncio.create_task(intake.watch_depth(), name="feed-queue-depth"),
         ]
         # Events are relayed once this node listens, so none published at start is missed.
         await subscribed.wait()
