@@ -28,6 +28,7 @@ from pulseshop.core.marketplace import (
     decode_event,
     encode_event,
     read_batch,
+    read_encoded,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +71,13 @@ class TestEncoding:
         text = json.dumps(encode_event(event))
 
         assert event == decode_event(json.loads(text)).unwrap()
+
+    @given(feed_events())
+    def test_a_queued_event_is_read_back_as_itself_without_checks(self, event: FeedEvent) -> None:
+        """What intake queues (encoded, as JSON text), the consumer reads back unchanged."""
+        text = json.dumps(encode_event(event))
+
+        assert event == read_encoded(json.loads(text))
 
 
 class TestFolding:

@@ -22,6 +22,7 @@ from pulseshop.core.marketplace import (
     decode_event,
     encode_event,
     read_batch,
+    read_encoded,
     status_of,
 )
 from pulseshop.core.money import BHD, EUR, JPY, USD, Money
@@ -33,6 +34,15 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.unit
 
 AT: Final = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+ENCODED_PAID: Final[dict[str, object]] = {
+    "event_id": "zl-1",
+    "type": "order.paid",
+    "marketplace": "zalando",
+    "order_ref": "1001",
+    "occurred_at": "2026-12-05T10:00:00+00:00",
+    "currency": "EUR",
+    "amount": "24.00",
+}
 _REMOVE: Final = object()
 
 COMMON: Final[dict[str, object]] = {
@@ -827,3 +837,29 @@ class TestStatusOf:
     ) -> None:
         """The status is a function of the kinds seen and the sums paid and refunded."""
         assert expected == status_of(frozenset(seen), Decimal(paid), Decimal(refunded))
+
+
+class TestReadingQueuedEvents:
+    @pytest.mark.parametrize(
+        "data",
+        [
+            pytest.param({}, id="empty"),
+            pytest.param({**ENCODED_PAID, "type": "order.lost"}, id="unknown-type"),
+            pytest.param({**ENCODED_PAID, "currency": "EURO"}, id="unknown-currency"),
+            pytest.param({**ENCODED_PAID, "occurred_at": "soon"}, id="bad-moment"),
+        ],
+    )
+    def test_what_intake_never_queues_raises(self, data: dict[str, object]) -> None:
+        """A message not written by intake fails loudly (its job is retried, then
+        dead-lettered), never as an event made up of stand-ins."""
+        with pytest.raises((KeyError, ValueError)):
+            read_encoded(data)
+
+    def test_a_reason_is_read_back(self) -> None:
+        """A cancelled event keeps its reason and has no amount."""
+        cancelled = {**ENCODED_PAID, "type": "order.cancelled", "reason": "out of stock"}
+        del cancelled["amount"], cancelled["currency"]
+
+        event = read_encoded(cancelled)
+
+        assert (event.reason, event.amount) == ("out of stock", None)

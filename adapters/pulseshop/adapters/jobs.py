@@ -42,14 +42,13 @@ from dramatiq.middleware import (
 from prometheus_client import Counter, Gauge, Histogram
 from returns.result import Failure, Result, Success
 
-from pulseshop.adapters.postgres.database import PostgresDatabase
-
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
     import dramatiq
     from dramatiq.broker import MessageProxy
 
+    from pulseshop.adapters.postgres.database import PostgresDatabase
     from pulseshop.adapters.postgres.url import PostgresUrl
 
 __all__ = [
@@ -247,6 +246,12 @@ class WorkerLoop(Middleware):
         # The first jobs may ask together: one opens the pool, the others wait for it.
         async with self._opening:
             if self._database is None:
+                # Imported here: the configuration reads this module, and most commands
+                # need no pool.
+                from pulseshop.adapters.postgres.database import (  # noqa: PLC0415
+                    PostgresDatabase,
+                )
+
                 database = PostgresDatabase(self._url, min_size=1, max_size=self._max_size)
                 await database.connect()
                 self._database = database

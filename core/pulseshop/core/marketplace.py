@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import enum
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, final
 
@@ -36,13 +37,12 @@ import attrs
 from returns.result import Failure, Result, Success
 
 from pulseshop.core.json_reading import JsonReader
-from pulseshop.core.money import EUR, Currency, Money, amount_text
+from pulseshop.core.money import EUR, Currency, Money, amount_text, currency_of
 from pulseshop.core.pricing.validation import amount_problems, text_problems
 from pulseshop.core.problems import Problem, ProblemCode, Problems
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from datetime import datetime
+    from collections.abc import Mapping, Sequence
 
 
 class EventType(enum.Enum):
@@ -304,6 +304,31 @@ def encode_event(event: FeedEvent) -> dict[str, object]:
     return data
 
 
+def read_encoded(data: Mapping[str, object]) -> FeedEvent:
+    """An event `encode_event` wrote, read back without checking it again: for messages
+    this system queued, never for input (`decode_event` is for input).
+
+    Raises:
+        KeyError, ValueError, TypeError: ``data`` is not what `encode_event` writes.
+    """
+    amount = None
+    if "amount" in data:
+        currency = currency_of(str(data["currency"]))
+        if isinstance(currency, Failure):
+            raise ValueError(currency.failure())
+        amount = Money(Decimal(str(data["amount"])), currency.unwrap())
+    reason = data.get("reason")
+    return FeedEvent(
+        str(data["event_id"]),
+        EventType(data["type"]),
+        str(data["marketplace"]),
+        str(data["order_ref"]),
+        datetime.fromisoformat(str(data["occurred_at"])),
+        amount,
+        None if reason is None else str(reason),
+    )
+
+
 # ---------------------------------------------------------------- folding events
 
 
@@ -343,10 +368,12 @@ def apply_event(
                 )
             )
         currency = event.amount.currency
-    return Success(_counted(attrs.evolve(order, currency=currency), event))
+    return Success(_counted(order, event, currency))
 
 
-def _counted(order: MarketplaceOrder, event: FeedEvent) -> MarketplaceOrder:
+def _counted(
+    order: MarketplaceOrder, event: FeedEvent, currency: Currency | None
+) -> MarketplaceOrder:
     amount = Decimal(0) if event.amount is None else event.amount.amount
     total, paid, refunded, placed_at = order.total, order.paid, order.refunded, order.placed_at
     match event.type:
@@ -370,6 +397,7 @@ def _counted(order: MarketplaceOrder, event: FeedEvent) -> MarketplaceOrder:
     seen = order.seen | {event.type}
     return attrs.evolve(
         order,
+        currency=currency,
         status=status_of(seen, paid, refunded),
         total=total,
         paid=paid,

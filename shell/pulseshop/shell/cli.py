@@ -1,47 +1,71 @@
-"""The `pulseshop` command: every way to run PulseShop from a terminal or a unit file."""
+"""The `pulseshop` command: every way to run PulseShop from a terminal or a unit file.
+
+A command imports what it needs when it runs (the service, the database's libraries, the
+job queue): `pulseshop price` does not load the web application, and `pulseshop user`
+does not load the job queue. Subcommands defined in other modules are loaded by name.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 from returns.pipeline import is_successful
 
-from pulseshop.adapters.postgres import PostgresDatabase, current_revision, head_revision
-from pulseshop.adapters.postgres.migrations import pending_revisions
 from pulseshop.core.catalog import IMPORT_POLICIES
-from pulseshop.core.pricing.codec import price_json
-from pulseshop.shell import (
-    catalog_commands,
-    feed_commands,
-    job_commands,
-    runtime,
-    token_commands,
-    user_commands,
-)
 from pulseshop.shell.config import Settings, port_from
 from pulseshop.shell.errors import ShellError
-from pulseshop.shell.pricing import invalid_request, read_json
-from pulseshop.shell.server import bind_socket, serve_on
 from pulseshop.shell.signals import ServiceStoppedError, StopSignals
-from pulseshop.shell.web import create_app
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from pulseshop.adapters.postgres import PostgresUrl
     from pulseshop.core.catalog import ImportPolicy
+
+SUBCOMMANDS = {
+    "ingest": "pulseshop.shell.feed_commands:ingest",
+    "jobs": "pulseshop.shell.job_commands:jobs",
+    "token": "pulseshop.shell.token_commands:token",
+    "user": "pulseshop.shell.user_commands:user",
+    "worker": "pulseshop.shell.job_commands:worker",
+}
+"""The commands defined in other modules, as ``module:attribute``."""
+
+
+class _LazyGroup(click.Group):
+    """A group that imports the commands of `SUBCOMMANDS` when they are asked for."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = self._lazy.get(cmd_name)
+        if where is None:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = where.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{where} is not a click command")
+        return command
 
 
 def _settings() -> Settings:
     return Settings.from_environ(os.environ)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_LazyGroup, lazy=SUBCOMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="pulseshop", prog_name="pulseshop")
 def cli() -> None:
     """PulseShop: a real-time orders service and its pricing library.
@@ -61,6 +85,11 @@ def cli() -> None:
 )
 def serve(host: str | None, port: str | None, *, migrate: bool | None) -> None:
     """Serve the web application and API until Ctrl-C or SIGTERM."""
+    from pulseshop.adapters.postgres import PostgresDatabase  # noqa: PLC0415 - see the module
+    from pulseshop.shell import catalog_commands, runtime  # noqa: PLC0415
+    from pulseshop.shell.server import bind_socket, serve_on  # noqa: PLC0415
+    from pulseshop.shell.web import create_app  # noqa: PLC0415
+
     settings = _settings()
     listen_host = host or settings.host
     listen_port = port_from("--port", port or "") or settings.port
@@ -80,12 +109,16 @@ def serve(host: str | None, port: str | None, *, migrate: bool | None) -> None:
 @cli.command()
 def migrate() -> None:
     """Bring the database schema to the revision this release expects."""
+    from pulseshop.shell import runtime  # noqa: PLC0415 - see the module
+
     signals = StopSignals()
     with signals.installed(), runtime.database_url(_settings(), signals) as url:
         _migrate_and_report(url)
 
 
 def _migrate_and_report(url: PostgresUrl) -> None:
+    from pulseshop.shell import runtime  # noqa: PLC0415 - see the module
+
     before, after = runtime.migrate(url)
     if before == after:
         click.echo(f"database {url.redacted} is up to date at revision {after}", err=True)
@@ -101,6 +134,10 @@ def db() -> None:
 @db.command()
 def status() -> None:
     """Show the database, its revision and any pending migrations; exit 1 if any."""
+    from pulseshop.adapters.postgres import head_revision  # noqa: PLC0415 - see the module
+    from pulseshop.adapters.postgres.migrations import pending_revisions  # noqa: PLC0415
+    from pulseshop.shell import runtime  # noqa: PLC0415
+
     signals = StopSignals()
     with signals.installed(), runtime.database_url(_settings(), signals) as url:
         runtime.check_reachable(url)
@@ -138,6 +175,8 @@ def catalog_import(file: str, policy: ImportPolicy, *, dry_run: bool) -> None:
 
     Exits 1 when rows failed, 2 when FILE.csv cannot be read or is not a catalog file.
     """
+    from pulseshop.shell import catalog_commands  # noqa: PLC0415 - see the module
+
     catalog_commands.import_command(file, policy=policy, dry_run=dry_run, settings=_settings())
 
 
@@ -145,14 +184,9 @@ def catalog_import(file: str, policy: ImportPolicy, *, dry_run: bool) -> None:
 @click.argument("file", metavar="FILE.csv")
 def catalog_export(file: str) -> None:
     """Write the whole catalog to FILE.csv (`-` for stdout), in the format import reads."""
+    from pulseshop.shell import catalog_commands  # noqa: PLC0415 - see the module
+
     catalog_commands.export_command(file, settings=_settings())
-
-
-cli.add_command(token_commands.token)
-cli.add_command(user_commands.user)
-cli.add_command(job_commands.worker)
-cli.add_command(job_commands.jobs)
-cli.add_command(feed_commands.ingest)
 
 
 @cli.command()
@@ -169,6 +203,9 @@ def price(request_file: BinaryIO, indent: int) -> None:
 
     An invalid request exits with status 2 and lists every problem with its JSON path.
     """
+    from pulseshop.core.pricing.codec import price_json  # noqa: PLC0415 - see the module
+    from pulseshop.shell.pricing import invalid_request, read_json  # noqa: PLC0415
+
     source = "stdin" if request_file.name in {"-", "<stdin>"} else request_file.name
     priced = price_json(read_json(request_file, source))
     if not is_successful(priced):
@@ -189,6 +226,8 @@ def repl(request_files: tuple[str, ...]) -> None:
 
 
 async def _server_version_and_revision(url: PostgresUrl) -> tuple[str, str | None]:
+    from pulseshop.adapters.postgres import PostgresDatabase, current_revision  # noqa: PLC0415
+
     database = PostgresDatabase(url, min_size=1, max_size=1)
     await database.connect()
     try:
