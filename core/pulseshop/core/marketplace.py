@@ -158,7 +158,13 @@ def decode_event(data: object) -> Result[FeedEvent, Problems]:
     fields = reader.fields("", data, required=_FIELDS, optional=_OPTIONAL)
     if fields is None:
         return Failure(tuple(reader.problems))
-    event_id = _event_id(reader, fields)
+    event_id = _patterned(
+        reader,
+        fields,
+        "event_id",
+        EVENT_ID_PATTERN,
+        "must be 1 to 128 letters, digits or ._:- characters",
+    )
     known = len(reader.problems)
     # A missing field is reported once, as required: it is not read as well.
     kind = EventType.PLACED
@@ -166,7 +172,13 @@ def decode_event(data: object) -> Result[FeedEvent, Problems]:
         kind = reader.choice("type", fields["type"], EventType, EventType.PLACED)
     # The fields an event type asks for are checked only once the type is known.
     typed = "type" in fields and len(reader.problems) == known
-    marketplace = _marketplace(reader, fields)
+    marketplace = _patterned(
+        reader,
+        fields,
+        "marketplace",
+        MARKETPLACE_PATTERN,
+        "must be 1 to 64 lower-case letters, digits, _ or -, starting with a letter or digit",
+    )
     order_ref = _order_ref(reader, fields)
     occurred_at = (
         reader.moment("occurred_at", fields["occurred_at"]) if "occurred_at" in fields else None
@@ -178,30 +190,16 @@ def decode_event(data: object) -> Result[FeedEvent, Problems]:
     return Success(FeedEvent(event_id, kind, marketplace, order_ref, occurred_at, amount, reason))
 
 
-def _event_id(reader: JsonReader, fields: dict[str, object]) -> str:
-    if "event_id" not in fields:
-        return ""  # reported as required
-    value = fields["event_id"]
-    if not isinstance(value, str) or not EVENT_ID_PATTERN.fullmatch(value):
-        reader.fail(
-            "event_id",
-            ProblemCode.WRONG_TYPE,
-            "must be 1 to 128 letters, digits or ._:- characters",
-        )
+def _patterned(
+    reader: JsonReader, fields: dict[str, object], name: str, pattern: re.Pattern[str], rule: str
+) -> str:
+    """The string field ``name`` when it matches ``pattern``; else "" (a missing one is
+    reported as required already, a bad one here, as ``rule``)."""
+    if name not in fields:
         return ""
-    return value
-
-
-def _marketplace(reader: JsonReader, fields: dict[str, object]) -> str:
-    if "marketplace" not in fields:
-        return ""  # reported as required
-    value = fields["marketplace"]
-    if not isinstance(value, str) or not MARKETPLACE_PATTERN.fullmatch(value):
-        reader.fail(
-            "marketplace",
-            ProblemCode.WRONG_TYPE,
-            "must be 1 to 64 lower-case letters, digits, _ or -, starting with a letter or digit",
-        )
+    value = fields[name]
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        reader.fail(name, ProblemCode.WRONG_TYPE, rule)
         return ""
     return value
 

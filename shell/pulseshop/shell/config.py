@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, TypeVar, final
 
 import attrs
 from returns.pipeline import is_successful
@@ -20,7 +20,7 @@ from pulseshop.adapters.pubsub import PubSubUrlError, check_pubsub_url
 from pulseshop.shell.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -182,17 +182,7 @@ def _optional_count(environ: Mapping[str, str], name: str, *, low: int, high: in
 
 def count_from(name: str, text: str, *, default: int, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high`` (``default`` when empty)."""
-    if not text.strip():
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(
-            f"{name} must be a whole number from {low} to {high}, got {text!r}"
-        ) from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
-    return value
+    return _bounded(name, text, default, low, high, int, "a whole number")
 
 
 def database_url_from(text: str) -> PostgresUrl | None:
@@ -280,14 +270,29 @@ def switch_from(name: str, text: str, *, default: bool) -> bool:
 
 def number_from(name: str, text: str, *, default: float, low: float, high: float) -> float:
     """A number from ``low`` to ``high`` (``default`` when empty)."""
+    return _bounded(name, text, default, low, high, float, "a number")
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _bounded(  # noqa: PLR0917 - the reading, named
+    name: str,
+    text: str,
+    default: _N,
+    low: _N,
+    high: _N,
+    parse: Callable[[str], _N],
+    kind: str,
+) -> _N:
     if not text.strip():
         return default
     try:
-        value = float(text)
+        value = parse(text)
     except ValueError:
-        raise ConfigError(
-            f"{name} must be a number from {low:g} to {high:g}, got {text!r}"
-        ) from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, got {text!r}")
+        value = None
+    if value is None or not low <= value <= high:
+        # A float's bounds as %g (0.5, 60), an int's in full (1000000, never 1e+06).
+        bounds = (f"{low:g}", f"{high:g}") if isinstance(low, float) else (str(low), str(high))
+        raise ConfigError(f"{name} must be {kind} from {bounds[0]} to {bounds[1]}, got {text!r}")
     return value
